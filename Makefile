@@ -1,0 +1,56 @@
+# The course's commands.  The two a student needs:
+#   make lab    create .venv if missing, install the course, open JupyterLab on notebooks/
+#   make test   create .venv if missing, install the course, run the whole test suite
+# Both are quick once .venv exists: the install step re-runs only when
+# pyproject.toml or requirements/lock.txt change.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.course-installed
+# One thread per BLAS/torch pool: the same numbers on every machine, and two
+# notebooks can run side by side on a two-core laptop.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export JUPYTER_PREFER_ENV_PATH := 1
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# pytest workers; set JOBS=1 to run serially.
+JOBS ?= 2
+
+.PHONY: lab test venv solutions students bench clean-venv help
+
+help:
+	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
+	@echo "make test       run every test, notebook and nbval check (creates .venv on first use)"
+	@echo "make solutions  re-execute solutions/ in place, then regenerate notebooks/"
+	@echo "make students   regenerate notebooks/ from solutions/"
+	@echo "make bench      run the speed benchmarks in benchmarks/"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/lock.txt -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	@touch $@
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+test: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests solutions --nbval-lax --nbval-current-env
+
+solutions: $(STAMP)
+	$(PY) scripts/execute_solutions.py
+	$(PY) scripts/make_student_notebooks.py
+
+students: $(STAMP)
+	$(PY) scripts/make_student_notebooks.py
+
+bench: $(STAMP)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; MPLBACKEND=Agg $(PY) $$f || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,50 @@
+"""Plot helpers shared by the lessons: one look, mean-and-band curves, rolling means."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def use_course_style() -> None:
+    """Seaborn's whitegrid look at a size that reads well on a laptop screen and in a PDF."""
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.figsize": (8, 4), "figure.dpi": 90, "axes.titleweight": "bold"})
+
+
+def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over the last ``window`` values (shorter at the start), along the last axis."""
+    x = np.asarray(x, dtype=float)
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    c = np.cumsum(x, axis=-1)
+    out = c.copy()
+    out[..., window:] = c[..., window:] - c[..., :-window]
+    n = np.minimum(np.arange(1, x.shape[-1] + 1), window)
+    return out / n
+
+
+def mean_band(ax, x: np.ndarray, runs: np.ndarray, label: str | None = None, color=None,
+              band: str = "sd", alpha: float = 0.2, **kw):
+    """Plot the mean of ``runs`` (shape runs x len(x)) with a shaded band.
+
+    ``band``: ``"sd"`` (one standard deviation), ``"se"`` (standard error of the mean), or
+    ``"pi90"`` (5th to 95th percentile of the runs).
+    """
+    runs = np.atleast_2d(np.asarray(runs, dtype=float))
+    mean = runs.mean(axis=0)
+    if band == "sd":
+        sd = runs.std(axis=0)
+        lo, hi = mean - sd, mean + sd
+    elif band == "se":
+        se = runs.std(axis=0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.zeros_like(mean)
+        lo, hi = mean - se, mean + se
+    elif band == "pi90":
+        lo, hi = np.percentile(runs, [5, 95], axis=0)
+    else:
+        raise ValueError(f"band must be 'sd', 'se' or 'pi90', got {band!r}")
+    (line,) = ax.plot(x, mean, label=label, color=color, **kw)
+    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0)
+    return line

@@ -1,0 +1,133 @@
+"""The notebook machinery: student generation, records, exercise checkers."""
+
+import nbformat
+import pytest
+
+from course_lib import exercises
+from course_lib.exercises import run_check
+from course_lib.notebooks import clean_metadata, make_student, strip_solutions
+from course_lib.record import MIME, read_records, to_plain
+
+SOLVED = """def f(x):
+    \"\"\"Double x.\"\"\"
+    ### BEGIN SOLUTION
+    y = 2 * x
+    return y
+    ### END SOLUTION
+"""
+
+
+def test_region_in_a_function_body_becomes_raise_not_implemented():
+    src, n = strip_solutions(SOLVED)
+    assert n == 1
+    assert src == 'def f(x):\n    """Double x."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+    ns = {}
+    exec(src, ns)  # defining the stub raises nothing
+    with pytest.raises(NotImplementedError):
+        ns["f"](1)
+
+
+def test_top_level_region_becomes_an_ellipsis_not_a_raise():
+    src, n = strip_solutions("a = 1\n### BEGIN SOLUTION\nb = a + 1\n### END SOLUTION\nc = 3")
+    assert (src, n) == ("a = 1\n# YOUR CODE HERE\n...\nc = 3", 1)
+    exec(src, {})
+
+
+@pytest.mark.parametrize("bad", [
+    "### BEGIN SOLUTION\nx = 1",
+    "x = 1\n### END SOLUTION",
+    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+])
+def test_unbalanced_markers_are_reported(bad):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        strip_solutions(bad)
+
+
+def _nb():
+    nb = nbformat.v4.new_notebook()
+    solved = nbformat.v4.new_code_cell(SOLVED, execution_count=1,
+                                       outputs=[nbformat.v4.new_output("stream", text="hi\n")])
+    check = nbformat.v4.new_code_cell("check(f)", execution_count=2, metadata={"tags": ["exercise-check"]},
+                                      outputs=[nbformat.v4.new_output("stream", text="passed\n")])
+    plot = nbformat.v4.new_code_cell("plot()", execution_count=3,
+                                     outputs=[nbformat.v4.new_output("stream", text="figure\n")])
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), solved, check, plot]
+    return nb
+
+
+def test_student_version_clears_exercise_outputs_and_keeps_the_rest():
+    sol = _nb()
+    st = make_student(sol)
+    assert "raise NotImplementedError()" in st.cells[1].source
+    assert st.cells[1].outputs == [] and st.cells[1].execution_count is None
+    assert st.cells[2].outputs == []
+    assert st.cells[3].outputs[0].text == "figure\n"
+    assert "y = 2 * x" in sol.cells[1].source, "the solution itself is left untouched"
+
+
+def test_markers_in_prose_are_rejected():
+    nb = _nb()
+    nb.cells[0].source = "Write your code between ### BEGIN SOLUTION and the end marker"
+    with pytest.raises(ValueError, match="code cells"):
+        make_student(nb)
+
+
+def test_clean_metadata_drops_run_details_and_widget_views():
+    nb = _nb()
+    nb.metadata["papermill"] = {"duration": 3.2}
+    nb.cells[3].metadata["execution"] = {"iopub.execute_input": "2026"}
+    nb.cells[3].outputs.append(nbformat.v4.new_output(
+        "display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "abc"}, "text/plain": "w"}))
+    clean_metadata(nb)
+    assert "papermill" not in nb.metadata and nb.metadata["kernelspec"]["name"] == "python3"
+    assert "execution" not in nb.cells[3].metadata
+    assert len(nb.cells[3].outputs) == 1
+
+
+def test_record_values_round_to_four_significant_digits_and_read_back():
+    assert to_plain({"a": 0.123456, "b": [1, 2.0001234], "c": True}) == {"a": 0.1235, "b": [1, 2.0], "c": True}
+    with pytest.raises(ValueError, match="finite"):
+        to_plain(float("nan"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "display_data", data={MIME: {"name": "ctr", "value": 0.12}, "text/plain": "ctr = 0.12"})])]
+    assert read_records(nb) == {"ctr": 0.12}
+
+
+def _check_double(fn):
+    assert fn(3) == 6, f"f(3) should be 6, got {fn(3)}"
+
+
+def _unsolved(x):
+    raise NotImplementedError()
+
+
+def test_checker_is_friendly_in_a_student_notebook(monkeypatch):
+    monkeypatch.setenv(exercises.VARIANT_ENV, "notebooks")
+    ref = lambda x: 2 * x  # noqa: E731
+    res = run_check("double", _unsolved, ref, _check_double)
+    assert res.status == "unsolved" and res.use is ref and "not solved yet" in res.message
+    res = run_check("double", lambda x: x + 2, ref, _check_double)
+    assert res.status == "failed" and res.use is ref and "should be 6" in res.message
+    res = run_check("double", lambda x: 1 / 0, ref, _check_double)
+    assert res.status == "failed" and "ZeroDivisionError" in res.message
+    good = lambda x: x * 2  # noqa: E731
+    res = run_check("double", good, ref, _check_double)
+    assert res.passed and res.use is good
+
+
+def test_checker_asserts_in_a_solution_notebook(monkeypatch):
+    monkeypatch.setenv(exercises.VARIANT_ENV, "solutions")
+    with pytest.raises(AssertionError, match="unsolved"):
+        run_check("double", _unsolved, lambda x: 2 * x, _check_double)
+    with pytest.raises(AssertionError, match="should be 6"):
+        run_check("double", lambda x: x + 2, lambda x: 2 * x, _check_double)
+
+
+def test_variant_follows_the_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(exercises.VARIANT_ENV, raising=False)
+    (tmp_path / "solutions").mkdir()
+    monkeypatch.chdir(tmp_path / "solutions")
+    assert exercises.notebook_variant() == "solutions"
+    monkeypatch.chdir(tmp_path)
+    assert exercises.notebook_variant() == "notebooks"

@@ -1,0 +1,294 @@
+"""Unit tests of course_lib.bandits (lesson 02) against hand examples, closed forms and Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+
+from course_lib import bandits as b
+
+MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
+
+
+# ----------------------------------------------------------------- validation
+@pytest.mark.parametrize("make, message", [
+    (lambda: b.EpsilonGreedy(3, epsilon=-0.1), "epsilon must be in"),
+    (lambda: b.EpsilonGreedy(3, epsilon=1.5), "epsilon must be in"),
+    (lambda: b.UCB1(3, c=-1), "c must be >= 0"),
+    (lambda: b.Softmax(3, tau=0), "tau must be > 0"),
+    (lambda: b.Softmax(3, tau=-1), "tau must be > 0"),
+    (lambda: b.UCB1(0), "n_arms must be an integer >= 1"),
+    (lambda: b.ThompsonBernoulli(2.5), "n_arms must be an integer >= 1"),
+    (lambda: b.EXP3(3, gamma=0), "gamma must be in"),
+    (lambda: b.DiscountedUCB(3, gamma=1.2), "gamma must be in"),
+    (lambda: b.UCB1(3, runs=0), "runs must be"),
+    (lambda: b.ThompsonBernoulli(3, prior=(0, 1)), "alpha_0 must be > 0"),
+])
+def test_invalid_parameters_raise_clear_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_simulator_rejects_mismatched_problems():
+    with pytest.raises(ValueError, match="3 arms but the problem has 5"):
+        b.simulate(b.UCB1(3, runs=2), MEANS, 10)
+    with pytest.raises(ValueError, match="horizon must be"):
+        b.simulate(b.UCB1(5, runs=2), MEANS)
+    with pytest.raises(ValueError, match="'bernoulli' or 'gaussian'"):
+        b.simulate(b.UCB1(5, runs=2), MEANS, 10, rewards="poisson")
+    with pytest.raises(ValueError, match="arm must have shape"):
+        b.UCB1(5, runs=2).update(np.array([0, 1, 2]), np.zeros(3))
+    with pytest.raises(ValueError, match="call select"):
+        b.EXP3(2).update(0, 1.0)
+
+
+# ----------------------------------------------------------------- choices on hand-made states
+def test_value_policies_try_every_arm_first_in_index_order():
+    for policy in (b.EpsilonGreedy(4, 0.0), b.UCB1(4), b.MetaUCB(4, seed=0), b.BDES(4)):
+        played = []
+        for _ in range(4):
+            arm = policy.select()
+            played.append(arm)
+            policy.update(arm, 0.0)
+        assert played == [0, 1, 2, 3], policy.name
+
+
+def test_ucb1_choice_on_a_hand_made_state_and_ties_go_to_the_lowest_index():
+    p = b.UCB1(3, c=1.0)
+    p.values[:] = [0.5, 0.6, 0.4]
+    p.counts[:] = [2, 8, 2]
+    p.t = 12
+    bonus = np.sqrt(math.log(12) / np.array([2, 8, 2]))
+    assert np.allclose(b.ucb1_index(p.values, p.counts, p.t, 1.0), p.values + bonus)
+    assert p.select() == 0  # 0.5 + 1.115 beats 0.6 + 0.557 and 0.4 + 1.115
+    p.values[:] = [0.5, 0.5, 0.5]
+    p.counts[:] = [4, 4, 4]
+    assert p.select() == 0
+    p.c = 0.0
+    p.values[:] = [0.1, 0.7, 0.7]
+    assert p.select() == 1
+
+
+def test_greedy_plays_the_best_estimate_and_epsilon_one_is_uniform():
+    g = b.EpsilonGreedy(3, 0.0, runs=5, seed=0)
+    g.counts[:] = 1
+    g.values[:] = [0.2, 0.9, 0.4]
+    assert np.all(g.select() == 1)
+    u = b.EpsilonGreedy(3, 1.0, runs=30000, seed=1)
+    u.counts[:] = 1
+    u.values[:] = [0.2, 0.9, 0.4]
+    freq = np.bincount(u.select(), minlength=3) / 30000
+    assert np.allclose(freq, 1 / 3, atol=0.015)
+
+
+def test_decaying_epsilon_follows_the_epsilon_n_schedule():
+    p = b.EpsilonGreedy(4, epsilon=1.0, decay=5.0)
+    assert p.epsilon_at(10) == 1.0 and p.epsilon_at(40) == pytest.approx(0.5) and p.epsilon_at(400) == pytest.approx(0.05)
+
+
+def test_softmax_and_exp3_probabilities_match_closed_forms():
+    s = b.Softmax(3, tau=0.5)
+    s.values[:] = [0.0, 0.5, 1.0]
+    w = np.exp(np.array([0.0, 1.0, 2.0]))
+    assert np.allclose(s.probabilities(), w / w.sum())
+    e = b.EXP3(2, gamma=0.2)
+    assert np.allclose(e.probabilities(), [0.5, 0.5])
+    arm = e.select()
+    e.update(arm, 1.0)  # log w_arm += gamma * 1 / (0.5 * 2) = 0.2
+    w = np.ones(2)
+    w[arm] = math.exp(0.2)
+    assert np.allclose(e.probabilities(), 0.8 * w / w.sum() + 0.1)
+    m = b.Softmax(2, tau=1.0, runs=40000, seed=3)
+    m.values[:] = [0.0, math.log(3.0)]  # P(arm 1) = 3/4
+    assert (m.select() == 1).mean() == pytest.approx(0.75, abs=0.01)
+
+
+# ----------------------------------------------------------------- Thompson posteriors
+def test_thompson_beta_posterior_after_known_rewards():
+    p = b.ThompsonBernoulli(3)
+    for arm, r in [(0, 1), (0, 0), (0, 1), (2, 0), (1, 0.5)]:
+        p.update(arm, r)
+    assert p.alpha.tolist() == [3.0, 1.5, 1.0] and p.beta.tolist() == [2.0, 1.5, 2.0]
+    a, bb = b.thompson_beta_update(np.ones(2), np.ones(2), 1, 1.0)
+    assert a.tolist() == [1.0, 2.0] and bb.tolist() == [1.0, 1.0]
+
+
+def test_thompson_choice_probability_matches_the_closed_form():
+    # X ~ Beta(2, 1), Y ~ Beta(1, 2): P(X > Y) = int 2x (2x - x^2) dx = 5/6
+    p = b.ThompsonBernoulli(2, runs=40000, seed=7)
+    p.alpha[:] = [2.0, 1.0]
+    p.beta[:] = [1.0, 2.0]
+    assert (p.select() == 0).mean() == pytest.approx(5 / 6, abs=0.006)
+
+
+def test_gaussian_thompson_posterior_is_the_conjugate_normal():
+    p = b.ThompsonGaussian(2, sigma=2.0, prior_mean=1.0, prior_sd=0.5)
+    for r in (3.0, 5.0):
+        p.update(0, r)
+    mean, sd = p.posterior()
+    precision = 1 / 0.25 + 2 / 4.0
+    assert mean[0] == pytest.approx((1.0 / 0.25 + 8.0 / 4.0) / precision)
+    assert sd[0] == pytest.approx(precision ** -0.5) and mean[1] == 1.0 and sd[1] == 0.5
+
+
+# ----------------------------------------------------------------- one run and many runs agree
+POLICIES = {
+    "random": lambda runs, s: b.RandomPolicy(5, runs=runs, seed=s),
+    "eps": lambda runs, s: b.EpsilonGreedy(5, 0.1, runs=runs, seed=s),
+    "eps-decay": lambda runs, s: b.EpsilonGreedy(5, 1.0, decay=3.0, runs=runs, seed=s),
+    "ucb1": lambda runs, s: b.UCB1(5, runs=runs, seed=s),
+    "ts": lambda runs, s: b.ThompsonBernoulli(5, runs=runs, seed=s),
+    "softmax": lambda runs, s: b.Softmax(5, 0.1, runs=runs, seed=s),
+    "exp3": lambda runs, s: b.EXP3(5, 0.1, runs=runs, seed=s),
+    "d-ucb": lambda runs, s: b.DiscountedUCB(5, 0.95, runs=runs, seed=s),
+    "d-ts": lambda runs, s: b.DiscountedThompson(5, 0.95, runs=runs, seed=s),
+    "meta": lambda runs, s: b.MetaUCB(5, runs=runs, seed=s),
+    "bdes": lambda runs, s: b.BDES(5, runs=runs, seed=s),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_batched_policy_with_one_run_matches_the_one_run_policy_exactly(name):
+    make = POLICIES[name]
+    batched = b.simulate(make(1, 42), MEANS, 300, seed=9)
+    one = b.simulate_loop(lambda r: make(None, 42), MEANS, runs=1, horizon=300, seed=9)
+    assert np.array_equal(batched.arms, one.arms)
+    assert np.allclose(batched.regret, one.regret)
+
+
+def test_ucb1_many_runs_equal_the_per_step_loop_exactly():
+    batched = b.simulate(b.UCB1(5, runs=12), MEANS, 400, seed=3)
+    loop = b.simulate_loop(lambda r: b.UCB1(5), MEANS, runs=12, horizon=400, seed=3)
+    assert np.array_equal(batched.arms, loop.arms) and np.array_equal(batched.rewards, loop.rewards)
+
+
+def test_randomised_policy_many_runs_agree_with_the_loop_in_distribution():
+    batched = b.simulate(b.EpsilonGreedy(5, 0.1, runs=150, seed=1), MEANS, 400, seed=2).final_regret
+    loop = b.simulate_loop(lambda r: b.EpsilonGreedy(5, 0.1, seed=1000 + r), MEANS, 150, 400, seed=2).final_regret
+    se = math.sqrt(batched.var() / 150 + loop.var() / 150)
+    assert abs(batched.mean() - loop.mean()) < 4 * se
+
+
+def test_discount_one_reduces_to_the_stationary_policy():
+    d_ucb = b.DiscountedUCB(3, gamma=1.0)
+    for arm, r in [(0, 1), (1, 0), (2, 1), (1, 1), (0, 0), (1, 1)]:
+        d_ucb.update(arm, r)
+    assert d_ucb.counts.tolist() == [2, 3, 1] and d_ucb.sums.tolist() == [1, 2, 1]
+    index = b.ucb1_index(np.array([1 / 2, 2 / 3, 1.0]), d_ucb.counts, 6)
+    assert d_ucb.select() == int(np.argmax(index)) == 2
+    d_ucb.gamma = 0.5
+    d_ucb.update(2, 0.0)  # every count and sum halves, then arm 2 gets its new pull
+    assert d_ucb.counts.tolist() == [1, 1.5, 1.5] and d_ucb.sums.tolist() == [0.5, 1, 0.5]
+    d = b.simulate(b.DiscountedThompson(5, gamma=1.0, runs=8, seed=5), MEANS, 300, seed=4)
+    t = b.simulate(b.ThompsonBernoulli(5, runs=8, seed=5), MEANS, 300, seed=4)
+    assert np.array_equal(d.arms, t.arms)
+
+
+# ----------------------------------------------------------------- regret against theory
+@pytest.mark.parametrize("means", [MEANS, [0.9, 0.8, 0.5], [0.05, 0.1, 0.15, 0.2]])
+def test_ucb1_mean_regret_stays_under_the_auer_bound(means):
+    run = b.simulate(b.UCB1(len(means), runs=100), means, 2000, seed=0)
+    t = np.arange(1, 2001)
+    assert np.all(run.regret.mean(axis=0)[9:] <= b.ucb1_regret_bound(means, t)[9:])
+
+
+def test_fixed_epsilon_regret_grows_linearly_at_rate_epsilon_times_mean_gap():
+    means, eps = [0.9, 0.1, 0.1], 0.2
+    run = b.simulate(b.EpsilonGreedy(3, eps, runs=200, seed=0), means, 2000, seed=1)
+    slope = (run.regret[:, -1] - run.regret[:, 999]).mean() / 1000
+    assert slope == pytest.approx(eps * np.mean(np.max(means) - np.array(means)), rel=0.08)
+
+
+def test_random_policy_regret_is_the_mean_gap_per_step():
+    run = b.simulate(b.RandomPolicy(5, runs=400, seed=0), MEANS, 500, seed=0)
+    assert run.final_regret.mean() == pytest.approx(500 * (0.5 - np.mean(MEANS)), rel=0.02)
+
+
+def test_gaussian_rewards_and_gaussian_thompson_learn():
+    means = [0.0, 0.5, 1.0]
+    ts = b.simulate(b.ThompsonGaussian(3, sigma=1.0, runs=50, seed=0), means, 500, seed=0,
+                    rewards="gaussian", noise_sd=1.0)
+    rnd = b.simulate(b.RandomPolicy(3, runs=50, seed=0), means, 500, seed=0, rewards="gaussian")
+    assert ts.final_regret.mean() < 0.3 * rnd.final_regret.mean()
+    assert abs(ts.rewards.mean() - means[2]) < 0.2
+
+
+def test_theory_curves_match_hand_computation():
+    assert b.bernoulli_kl(0.5, 0.25) == pytest.approx(0.5 * math.log(2) + 0.5 * math.log(0.5 / 0.75))
+    assert b.ucb1_regret_bound([0.5, 0.3], 100) == pytest.approx(8 * math.log(100) / 0.2 + (1 + math.pi**2 / 3) * 0.2)
+    lr = b.lai_robbins_lower_bound([0.5, 0.25], 100)
+    assert lr == pytest.approx(math.log(100) * 0.25 / b.bernoulli_kl(0.25, 0.5))
+
+
+def test_recovery_time_on_a_hand_made_run():
+    means = np.array([[0.9, 0.1]] * 5 + [[0.1, 0.9]] * 5)
+    arms = np.array([[0] * 5 + [0, 0, 1, 1, 1], [0] * 5 + [0, 1, 1, 1, 1]])
+    run = b.BanditRun(arms, np.zeros(arms.shape), np.zeros(arms.shape), means)
+    assert b.recovery_time(run, 5, level=1.0, window=1) == 3
+    assert b.recovery_time(run, 5, level=0.5, window=1) == 2
+    stuck = b.BanditRun(np.zeros((2, 10), dtype=int), np.zeros((2, 10)), np.zeros((2, 10)), means)
+    assert b.recovery_time(stuck, 5) is None
+    assert np.allclose(run.best_arm_rate(), [1] * 5 + [0, 0.5, 1, 1, 1])
+
+
+def test_meta_ucb_beats_its_worst_configuration():
+    cs = (0.02, 3.0)
+    meta = b.simulate(b.MetaUCB(5, cs=cs, runs=100, seed=0), MEANS, 1500, seed=0).final_regret.mean()
+    worst = max(b.simulate(b.UCB1(5, c=c, runs=100), MEANS, 1500, seed=0).final_regret.mean() for c in cs)
+    assert meta < worst
+
+
+# ----------------------------------------------------------------- exercise checkers
+@pytest.fixture
+def student_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+
+
+def _never_explores(values, epsilon, rng):
+    return int(np.argmax(values))
+
+
+def _explores_only_other_arms(values, epsilon, rng):
+    best = int(np.argmax(values))
+    if rng.random() < epsilon:
+        return int(rng.choice([i for i in range(len(values)) if i != best]))
+    return best
+
+
+def _ucb_without_sqrt(values, counts, t, c):
+    with np.errstate(divide="ignore"):
+        return np.where(counts > 0, values + c * np.log(t) / counts, np.inf)
+
+
+def _ucb_zero_for_unplayed(values, counts, t, c):
+    return values + c * np.sqrt(np.log(t) / np.maximum(counts, 1))
+
+
+def _beta_swapped(alpha, beta, arm, reward):
+    alpha, beta = alpha.copy(), beta.copy()
+    alpha[arm] += 1 - reward
+    beta[arm] += reward
+    return alpha, beta
+
+
+@pytest.mark.parametrize("check, reference, wrongs", [
+    (b.check_epsilon_greedy_choice, b.epsilon_greedy_choice, [_never_explores, _explores_only_other_arms]),
+    (b.check_ucb1_index, b.ucb1_index, [_ucb_without_sqrt, _ucb_zero_for_unplayed]),
+    (b.check_thompson_beta_update, b.thompson_beta_update, [_beta_swapped]),
+])
+def test_checkers_pass_the_reference_and_reject_wrong_answers(student_mode, check, reference, wrongs):
+    assert check(reference).passed
+    for wrong in wrongs:
+        result = check(wrong)
+        assert result.status == "failed" and result.use is reference, wrong.__name__
+
+    def unsolved(*args):
+        raise NotImplementedError()
+
+    assert check(unsolved).status == "unsolved"
+
+
+def test_checker_raises_in_the_solution_variant(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
+    with pytest.raises(AssertionError, match="ucb1_index failed"):
+        b.check_ucb1_index(_ucb_without_sqrt)

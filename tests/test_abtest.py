@@ -1,0 +1,236 @@
+"""Lesson 07's A/B-test statistics against closed forms, Monte Carlo and SciPy/statsmodels."""
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower, zt_ind_solve_power
+from statsmodels.stats.proportion import proportions_ztest
+
+from course_lib import abtest as ab
+
+
+@pytest.fixture
+def student_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+
+
+# ---------------------------------------------------------------- estimation
+def test_diff_in_means_hand_example_and_welch_matches_scipy():
+    y_t, y_c = np.array([3.0, 5.0, 7.0]), np.array([1.0, 2.0, 3.0, 6.0])
+    r = ab.diff_in_means(y_t, y_c, method="normal")
+    assert r.estimate == pytest.approx(5.0 - 3.0)
+    assert r.se == pytest.approx(np.sqrt(4.0 / 3 + (14 / 3) / 4))
+    w = ab.diff_in_means(y_t, y_c, method="welch")
+    ref = stats.ttest_ind(y_t, y_c, equal_var=False)
+    assert w.p_value == pytest.approx(ref.pvalue) and w.ci_high - w.ci_low > r.ci_high - r.ci_low
+
+
+@pytest.mark.parametrize("method", ["welch", "normal"])
+def test_confidence_interval_coverage_is_close_to_nominal(method):
+    rng = np.random.default_rng(0)
+    y_t = rng.normal(1.3, 2.0, size=(4000, 60))
+    y_c = rng.normal(1.0, 1.0, size=(4000, 80))
+    cover = ab.diff_in_means(y_t, y_c, alpha=0.1, method=method).covers(0.3).mean()
+    assert abs(cover - 0.9) < 0.02  # Monte Carlo sd of the coverage is 0.005
+
+
+def test_two_proportion_z_matches_statsmodels_and_proportions_test_ci():
+    z = ab.two_proportion_z(np.array([120, 90]), 2000, np.array([100, 95]), 2010)
+    for i, ct in enumerate([120, 90]):
+        assert z[i] == pytest.approx(proportions_ztest([ct, [100, 95][i]], [2000, 2010])[0])
+    r = ab.proportions_test(120, 2000, 100, 2010)
+    assert r.ci_low < r.estimate < r.ci_high
+    assert r.ci_high - r.estimate == pytest.approx(1.959964 * r.se, rel=1e-5)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: ab.diff_in_means(np.ones(5), np.ones(5)), "zero variance"),
+    (lambda: ab.diff_in_means(np.array([]), np.ones(5)), "at least 2"),
+    (lambda: ab.diff_in_means(np.arange(5.0), np.arange(5.0), alpha=1.5), "alpha"),
+    (lambda: ab.diff_in_means(np.arange(5.0), np.arange(5.0), method="bayes"), "method"),
+    (lambda: ab.proportions_test(0, 100, 0, 100), "zero variance"),
+    (lambda: ab.proportions_test(1, 0, 1, 10), "at least one user"),
+    (lambda: ab.sample_size_per_arm(0.1, 1.0, alpha=0.0), "alpha"),
+    (lambda: ab.sample_size_per_arm(0.0, 1.0), "non-zero"),
+    (lambda: ab.sample_size_per_arm(0.1, 0.0), "sigma"),
+    (lambda: ab.cuped_theta(np.arange(4.0), np.ones(4)), "zero variance"),
+    (lambda: ab.srm_check([10]), "at least 2"),
+    (lambda: ab.group_sequential_bounds([0.5, 0.2]), "increasing"),
+    (lambda: ab.adjust_pvalues([0.1, 1.2]), r"\[0, 1\]"),
+])
+def test_bad_input_raises_a_clear_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ---------------------------------------------------------------- power
+@pytest.mark.parametrize("delta, sigma, alpha, power", [(0.1, 1.0, 0.05, 0.8), (0.01, 0.2, 0.01, 0.9)])
+def test_sample_size_matches_statsmodels_power_solver(delta, sigma, alpha, power):
+    n = ab.sample_size_per_arm(delta, sigma, alpha, power)
+    exact = zt_ind_solve_power(effect_size=delta / sigma, alpha=alpha, power=power)
+    assert n == int(np.ceil(exact)) or abs(n - exact) < 1
+    assert ab.power_two_sample(n, delta, sigma, alpha) >= power
+    assert ab.power_two_sample(n, delta, sigma, alpha) == pytest.approx(
+        NormalIndPower().power(delta / sigma, n, alpha), rel=1e-9)
+    assert ab.minimum_detectable_effect(exact, sigma, alpha, power) == pytest.approx(delta, rel=1e-3)
+
+
+def test_power_formula_agrees_with_a_simulation():
+    rng = np.random.default_rng(1)
+    n = ab.sample_size_per_arm(0.2, 1.0, 0.05, 0.8)
+    r = ab.diff_in_means(rng.normal(0.2, 1, (3000, n)), rng.normal(0, 1, (3000, n)), method="normal")
+    assert abs((r.p_value < 0.05).mean() - 0.8) < 0.025
+
+
+# ---------------------------------------------------------------- peeking, sequential tests
+def test_obrien_fleming_bounds_match_published_lan_demets_values():
+    # ldbounds / gsDesign, K = 5 equally spaced looks, two-sided alpha = 0.05
+    b = ab.group_sequential_bounds(np.arange(1, 6) / 5, 0.05)
+    assert b == pytest.approx([4.8769, 3.3569, 2.6803, 2.2898, 2.0310], abs=2e-3)
+    assert ab.group_sequential_bounds([1.0], 0.05) == pytest.approx([1.959964], abs=1e-5)
+
+
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+def test_peeking_inflates_the_false_positive_rate_and_sequential_bounds_fix_it(spending):
+    rng = np.random.default_rng(2)
+    ct, cc, n = ab.simulate_daily_clicks(20000, 14, 400, 0.1, rng=rng)
+    z = ab.two_proportion_z(ct, n, cc, n)
+    naive = (ab.first_crossing(z, stats.norm.isf(0.025)) >= 0).mean()
+    bounds = ab.group_sequential_bounds(np.arange(1, 15) / 14, 0.05, spending)
+    seq = (ab.first_crossing(z, bounds) >= 0).mean()
+    assert naive > 0.15
+    assert seq < 0.05 + 0.006  # 3 Monte Carlo sd above alpha
+
+
+def test_msprt_is_always_valid_under_the_null_and_detects_an_effect():
+    rng = np.random.default_rng(3)
+    n = 50 * np.arange(1, 41)
+    d0 = rng.normal(0, np.sqrt(50), (20000, 40)).cumsum(-1) / n  # mean of n N(0, 1) draws
+    p0 = ab.msprt_pvalues(d0 * np.sqrt(2), n, 1.0, 0.1)
+    assert np.all(np.diff(p0, axis=-1) <= 0), "always-valid p-values never increase"
+    assert (p0[:, -1] <= 0.05).mean() <= 0.05
+    d1 = d0 * np.sqrt(2) + 0.3
+    assert (ab.msprt_pvalues(d1, n, 1.0, 0.1)[:, -1] <= 0.05).mean() > 0.9
+
+
+# ---------------------------------------------------------------- multiple testing
+@pytest.mark.parametrize("ours, theirs", [("bonferroni", "bonferroni"), ("holm", "holm"), ("bh", "fdr_bh")])
+def test_adjusted_pvalues_match_statsmodels_multipletests(ours, theirs):
+    p = np.random.default_rng(4).random((30, 12)) ** 3
+    ref = np.array([multipletests(row, alpha=0.05, method=theirs)[1] for row in p])
+    assert np.allclose(ab.adjust_pvalues(p, ours), ref, atol=1e-12)
+    assert np.array_equal(ab.benjamini_hochberg(p[0], 0.1), multipletests(p[0], 0.1, "fdr_bh")[0])
+
+
+def test_bh_controls_fdr_and_bonferroni_controls_fwer():
+    rng = np.random.default_rng(5)
+    p, is_null = ab.simulate_multiple_metrics(4000, 20, 5, 3.0, rng)
+    none = ab.error_rates(p < 0.05, is_null)
+    bh = ab.error_rates(ab.benjamini_hochberg(p, 0.05), is_null)
+    bonf = ab.error_rates(ab.adjust_pvalues(p, "bonferroni") <= 0.05, is_null)
+    assert none["fwer"] > 0.5
+    assert bh["fdr"] < 0.05 and bonf["fwer"] < 0.05 + 0.01
+    assert bh["power"] > bonf["power"]
+
+
+# ---------------------------------------------------------------- CUPED, stratification
+@pytest.mark.parametrize("rho", [0.3, 0.8])
+def test_cuped_variance_ratio_is_one_minus_rho_squared(rho):
+    raw, adj = ab.simulate_cuped(rho, 400, 3000, effect=0.1, rng=np.random.default_rng(6))
+    assert adj.var() / raw.var() == pytest.approx(1 - rho**2, abs=0.06)
+    assert abs(adj.mean() - 0.1) < 0.005, "CUPED keeps the estimate unbiased"
+
+
+def test_cuped_theta_is_the_ols_slope():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=300)
+    y = 2.5 * x + rng.normal(size=300)
+    assert ab.cuped_theta(y, x) == pytest.approx(np.polyfit(x, y, 1)[0])
+    assert ab.cuped_adjust(y, x).mean() == pytest.approx(y.mean())
+
+
+def test_stratified_estimate_hand_example():
+    y = np.array([1.0, 3.0, 0.0, 2.0, 10.0, 12.0, 10.0, 10.0])
+    treated = np.array([1, 1, 0, 0, 1, 1, 0, 0], bool)
+    strata = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    est, se = ab.stratified_diff_in_means(y, treated, strata)
+    assert est == pytest.approx(0.5 * 1.0 + 0.5 * 1.0)
+    assert se == pytest.approx(np.sqrt(0.25 * (2 / 2 + 2 / 2) + 0.25 * (2 / 2 + 0 / 2)))
+
+
+# ---------------------------------------------------------------- SRM
+def test_srm_flags_51_49_on_a_million_users_but_not_noise():
+    assert ab.srm_check([510_000, 490_000]).flagged
+    assert ab.srm_check([510_000, 490_000]).chi2 == pytest.approx(400.0)
+    assert not ab.srm_check([500_400, 499_600]).flagged
+    assert not ab.srm_check([510_000, 490_000], expected_share=[0.51, 0.49]).flagged
+
+
+# ---------------------------------------------------------------- interference, DiD, closing loop
+def test_cluster_randomisation_recovers_the_spillover_user_level_misses():
+    adj, comm = ab.sbm_graph(20, 30, 0.3, 0.001, seed=8)
+    assert abs(adj - adj.T).sum() == 0
+    rng = np.random.default_rng(8)
+    user = ab.simulate_interference(adj, comm, "user", 300, 0.2, 0.3, rng)["estimate"]
+    clus = ab.simulate_interference(adj, comm, "cluster", 300, 0.2, 0.3, rng)["estimate"]
+    assert abs(user.mean() - 0.2) < 0.02          # only the direct effect
+    assert abs(clus.mean() - 0.5) < 0.06          # close to direct + spillover
+    assert clus.std() > 2 * user.std()
+
+
+def test_diff_in_diff_hand_example_and_broken_trends():
+    assert ab.diff_in_diff([1, 3], [5, 7], [1, 1], [2, 2]) == pytest.approx(3.0)
+    rng = np.random.default_rng(9)
+    good = [ab.diff_in_diff(t[:20], t[20:], c[:20], c[20:])
+            for t, c in (ab.simulate_panel(40, 20, 0.5, 0.0, rng) for _ in range(200))]
+    bad = [ab.diff_in_diff(t[:20], t[20:], c[:20], c[20:])
+           for t, c in (ab.simulate_panel(40, 20, 0.5, 0.05, rng) for _ in range(200))]
+    assert abs(np.mean(good) - 0.5) < 0.03
+    assert np.mean(bad) == pytest.approx(0.5 + 0.05 * 20, abs=0.05)
+
+
+def test_linucb_beats_random_in_the_click_simulator():
+    world = ab.ClickSimulator(seed=3)
+    out = ab.run_policy_ab_test(world, 6000, 200, np.random.default_rng(10))
+    c, t = out["clicks"], out["treated"]
+    assert c[t].mean() > c[~t].mean() + 0.01
+    assert not ab.srm_check([t.sum(), (~t).sum()]).flagged
+
+
+# ---------------------------------------------------------------- exercise checkers
+def test_checkers_pass_the_reference_implementations():
+    assert ab.check_sample_size(ab.sample_size_per_arm).passed
+    assert ab.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2).passed
+    assert ab.check_cuped_adjust(ab.cuped_adjust).passed
+    assert ab.check_benjamini_hochberg(ab.benjamini_hochberg).passed
+
+
+def test_checkers_reject_plausible_wrong_answers(student_mode):
+    one_sided = ab.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a) + stats.norm.ppf(p)) * s / d) ** 2)
+    assert one_sided.status == "failed" and one_sided.use is not None
+    no_two = ab.check_sample_size(lambda d, s, a, p: ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2)
+    assert no_two.status == "failed"
+    uncentred = ab.check_cuped_adjust(lambda y, x: y - ab.cuped_theta(y, x) * x)
+    assert uncentred.status == "failed" and "mean" in uncentred.message
+    corr_not_slope = ab.check_cuped_adjust(lambda y, x: y - np.corrcoef(y, x)[0, 1] * (x - x.mean()))
+    assert corr_not_slope.status == "failed"
+    step_down = ab.check_benjamini_hochberg(
+        lambda p, q: np.cumprod(np.sort(p) <= q * np.arange(1, len(p) + 1) / len(p)).astype(bool)[np.argsort(np.argsort(p))])
+    assert step_down.status == "failed"
+    bonferroni = ab.check_benjamini_hochberg(lambda p, q: np.asarray(p) <= q / len(p))
+    assert bonferroni.status == "failed"
+
+
+def test_unsolved_exercise_continues_with_the_reference(student_mode):
+    def stub(*args):
+        raise NotImplementedError()
+
+    res = ab.check_benjamini_hochberg(stub)
+    assert res.status == "unsolved" and res.use is ab.benjamini_hochberg
+
+
+def test_solution_mode_raises_on_a_wrong_answer(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
+    with pytest.raises(AssertionError):
+        ab.check_sample_size(lambda d, s, a, p: 10)

@@ -509,7 +509,8 @@ def mean_schedule(means: Sequence[float] | np.ndarray, horizon: int | None = Non
 
 
 def _noise_blocks(seed: int | None, horizon: int, runs: int, kind: str, chunk: int) -> Iterator[np.ndarray]:
-    rng = np.random.default_rng(seed)
+    # A child of seed's SeedSequence: a policy seeded with the same integer draws other numbers.
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     for t0 in range(0, horizon, chunk):
         size = (min(chunk, horizon - t0), runs)
         yield rng.random(size) if kind == "bernoulli" else rng.standard_normal(size)
@@ -552,8 +553,9 @@ def simulate(policy: Policy, means, horizon: int | None = None, seed: int | None
 
     ``means``: (K,) expected rewards, or a (T, K) schedule for non-stationary problems.
     ``rewards``: ``"bernoulli"`` (reward 1 when U < mu) or ``"gaussian"`` (mu + noise_sd Z).
-    The reward noise comes from ``seed``, drawn in steps-by-runs order, so ``simulate_loop``
-    with the same seed pays the same rewards for the same choices.
+    The reward noise comes from a child stream of ``seed`` (independent of a policy seeded with
+    the same integer), drawn in steps-by-runs order, so ``simulate_loop`` with the same seed pays
+    the same rewards for the same choices.
     """
     _check_kind(rewards, noise_sd)
     m = mean_schedule(means, horizon)

@@ -169,6 +169,12 @@ def test_randomised_policy_many_runs_agree_with_the_loop_in_distribution():
     assert abs(batched.mean() - loop.mean()) < 4 * se
 
 
+def test_reward_noise_is_independent_of_a_policy_with_the_same_seed():
+    # were the streams shared, the random arm floor(2u) and the click u < 0.5 would be coupled
+    run = b.simulate(b.RandomPolicy(2, runs=20000, seed=0), [0.5, 0.5], 1, seed=0)
+    assert abs(np.corrcoef(run.arms[:, 0], run.rewards[:, 0])[0, 1]) < 0.03
+
+
 def test_discount_one_reduces_to_the_stationary_policy():
     d_ucb = b.DiscountedUCB(3, gamma=1.0)
     for arm, r in [(0, 1), (1, 0), (2, 1), (1, 1), (0, 0), (1, 1)]:

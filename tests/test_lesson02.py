@@ -1,0 +1,93 @@
+"""Lesson 02's stated figures, read back from the solution notebook run with default parameters."""
+
+import math
+
+import pytest
+
+NAME = "02_multi_armed_bandits"
+pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
+
+MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
+HORIZON, RUNS, DAY = 3000, 300, 4000
+
+
+@pytest.fixture(scope="module")
+def r(solution_records):
+    return solution_records(NAME)
+
+
+def test_random_policy_regret_matches_its_closed_form(r):
+    expected = HORIZON * (max(MEANS) - sum(MEANS) / len(MEANS))
+    assert r["problem.random_regret_expected"] == pytest.approx(expected)
+    # mean of 300 runs; sd of one run's regret is about 8 clicks
+    assert r["regret.random"] == pytest.approx(expected, abs=5)
+
+
+def test_greedy_locks_on_a_bad_arm_in_a_large_share_of_runs(r):
+    assert 0.25 < r["greedy.locked_share"] < 0.75
+    assert r["greedy.regret"] > 3 * r["regret.eps-greedy(0.1)"]
+
+
+def test_exercise_demos(r):
+    assert r["eps_demo.best_share"] > 0.75  # 1 - epsilon + epsilon / K = 0.92 once learned
+    idx = r["ucb_demo.index"]
+    assert idx[0] == pytest.approx(0.40 + math.sqrt(2 * math.log(225) / 20), rel=1e-3)
+    assert max(range(3), key=lambda i: idx[i]) == 2
+    pulls = r["ts_demo.pulls"]
+    assert sum(pulls) == 500 and max(range(5), key=lambda i: pulls[i]) == 2 and pulls[2] > 300
+
+
+def test_final_regrets_order_as_the_lesson_says(r):
+    reg = {k.split(".", 1)[1]: v for k, v in r.items() if k.startswith("regret.")}
+    assert reg["Thompson"] == min(reg.values())
+    assert reg["Thompson"] < reg["eps-decay"] < reg["eps-greedy(0.1)"] < reg["UCB1"] < reg["random"]
+    assert max(reg, key=reg.get) == "random"
+    assert reg["Thompson"] == pytest.approx(30, rel=0.25)
+    assert reg["UCB1"] == pytest.approx(132, rel=0.1)
+    assert reg["eps-greedy(0.1)"] == pytest.approx(100, rel=0.25)
+
+
+def test_second_half_shows_logarithmic_versus_linear_regret(r):
+    late = {k.split(".", 1)[1]: v for k, v in r.items() if k.startswith("regret_second_half.")}
+    # fixed epsilon pays about epsilon * mean gap per step: 0.1 * 0.25 * 1500 = 37.5
+    assert late["eps-greedy(0.1)"] == pytest.approx(37.5, rel=0.2)
+    assert late["random"] == pytest.approx(0.25 * 1500, rel=0.02)
+    assert late["UCB1"] < late["eps-greedy(0.1)"]
+    assert late["Thompson"] < 0.2 * late["eps-greedy(0.1)"]
+    # UCB1 pays less than half its regret late, linear policies pay about half
+    assert late["UCB1"] < 0.35 * r["regret.UCB1"]
+    assert late["random"] == pytest.approx(0.5 * r["regret.random"], rel=0.02)
+
+
+def test_ucb1_under_its_bound_and_the_lai_robbins_curve(r):
+    assert r["theory.ucb1_under_bound"] is True
+    gaps = [max(MEANS) - m for m in MEANS if m < max(MEANS)]
+    bound = 8 * math.log(HORIZON) * sum(1 / d for d in gaps) + (1 + math.pi**2 / 3) * sum(gaps)
+    assert r["theory.ucb1_bound"] == pytest.approx(bound, rel=1e-3)
+    assert r["regret.UCB1"] < 0.3 * r["theory.ucb1_bound"]
+    assert r["theory.lai_robbins"] < r["regret.UCB1"]
+
+
+def test_recovery_after_the_shift(r):
+    rec = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.recovery.")}
+    ok = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.recovered.")}
+    after = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.regret_after.")}
+    for fast in ("D-UCB(0.99, c=0.5)", "D-TS(0.99)", "UCB1"):
+        assert ok[fast] and rec[fast] < 300, fast
+    assert ok["Thompson"] and rec["Thompson"] > 4 * rec["D-TS(0.99)"]
+    assert not ok["eps-greedy(0.1)"] and rec["eps-greedy(0.1)"] == DAY // 2
+    assert not ok["EXP3"]
+    assert after["D-TS(0.99)"] < 0.6 * after["Thompson"]
+    assert after["eps-greedy(0.1)"] > 2 * after["D-UCB(0.99, c=0.5)"]
+
+
+def test_meta_bandit_between_best_and_worst_fixed_constant(r):
+    assert r["meta.best_fixed"] < r["meta.regret"] < r["meta.worst_fixed"]
+    assert r["meta.regret"] < 0.5 * r["meta.worst_fixed"]
+
+
+def test_bdes_median_low_but_heavy_tail(r):
+    assert r["bdes.median"] < r["thompson.median"]
+    assert r["bdes.worst"] > 3 * r["thompson.worst"]
+    assert 0 < r["bdes.stuck_share"] < 0.05
+    assert r["bdes.regret"] > r["bdes.median"]

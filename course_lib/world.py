@@ -521,6 +521,17 @@ class World:
     def context_dim(self) -> int:
         return len(self.context_names)
 
+    def add_product(self, name: str = "Cold Brew Coffee",
+                    description: str = "Cold Brew Coffee: coffee steeped cold for eighteen hours, served over ice.",
+                    price: float = 6.5, category: str = "drinks and desserts", is_coffee: bool = True) -> int:
+        """Add a product to the catalogue (cold start); the artifact featurises it. Returns its id."""
+        row = pd.DataFrame([{"product_id": self.n_products, "name": name, "description": description,
+                             "price": float(price), "category": category, "is_coffee": bool(is_coffee)}])
+        self.artifact.transform_products(row)  # validates the category before anything changes
+        self.products = pd.concat([self.products, row], ignore_index=True)
+        self.__post_init__()
+        return self.n_products - 1
+
     def _ids(self, ids: Any, n: int, what: str) -> np.ndarray:
         ids = np.asarray(ids)
         if ids.dtype.kind not in "iu":

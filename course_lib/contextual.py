@@ -1,0 +1,359 @@
+"""Lesson 03: contextual bandits, LinUCB and friends, and a real-time product recommender.
+
+Disjoint linear bandits over ``n_arms`` arms with a shared context width ``d``.  Each arm keeps
+the ridge statistics of Li, Chu, Langford and Schapire, "A Contextual-Bandit Approach to
+Personalized News Article Recommendation", WWW 2010 (Algorithm 1):
+
+    A_a = lambda I + sum x x^T,   b_a = sum r x,   theta_a = A_a^{-1} b_a            (ridge)
+    p_a(x) = x^T theta_a + alpha sqrt(x^T A_a^{-1} x)                               (LinUCB score)
+
+``A_a^{-1}`` is kept up to date with the Sherman-Morrison rank-one update (lesson equation SM)
+
+    (A + x x^T)^{-1} = A^{-1} - (A^{-1} x)(A^{-1} x)^T / (1 + x^T A^{-1} x),
+
+stored for all arms as one ``(n_arms, d, d)`` array so every arm is scored at once (einsum).
+LinTS samples theta_a ~ N(theta_a, v^2 A_a^{-1}) (Agrawal and Goyal, ICML 2013); LinGreedy is
+epsilon-greedy on the ridge estimates.  Same verbs for all three: ``select(context) -> arm``,
+``update(arm, reward, context)``, batched ``partial_fit(arms, rewards, contexts)``,
+``predict(contexts, k)`` (top-k arms) and ``predict_expectations(contexts)`` (scores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from course_lib.exercises import ExerciseResult, run_check
+
+_CHUNK = 256  # contexts scored per block, to bound the (chunk, n_arms, d) intermediate
+
+
+def _check_nonneg(name: str, value: float, strict: bool = False) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (strict and value == 0):
+        bound = "> 0" if strict else ">= 0"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+class _LinearBandit:
+    """Shared ridge state and updates of the disjoint linear bandits (see module docstring)."""
+
+    def __init__(self, n_arms: int, n_features: int, l2_lambda: float = 1.0, seed: int | None = 0):
+        if int(n_arms) < 1 or int(n_features) < 1:
+            raise ValueError(f"n_arms and n_features must be >= 1, got {n_arms} and {n_features}")
+        self.l2_lambda = _check_nonneg("l2_lambda", l2_lambda, strict=True)
+        self.n_features = int(n_features)
+        d = self.n_features
+        self.A_inv = np.broadcast_to(np.eye(d) / self.l2_lambda, (int(n_arms), d, d)).copy()
+        self.b = np.zeros((int(n_arms), d))
+        self.counts = np.zeros(int(n_arms), dtype=int)
+        self.rng = np.random.default_rng(seed)
+
+    # --- state
+    @property
+    def n_arms(self) -> int:
+        return len(self.b)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Ridge estimates ``theta_a = A_a^{-1} b_a``, shape ``(n_arms, d)``."""
+        return np.einsum("kij,kj->ki", self.A_inv, self.b)
+
+    def add_arm(self) -> int:
+        """Add a new arm starting from the prior (A = lambda I, b = 0); return its index."""
+        d = self.n_features
+        self.A_inv = np.concatenate([self.A_inv, (np.eye(d) / self.l2_lambda)[None]])
+        self.b = np.concatenate([self.b, np.zeros((1, d))])
+        self.counts = np.append(self.counts, 0)
+        return self.n_arms - 1
+
+    # --- validation
+    def _contexts(self, contexts: Any) -> np.ndarray:
+        X = np.asarray(contexts, dtype=float)
+        if X.ndim == 1:
+            X = X[None]
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"contexts must have {self.n_features} features per row (shape (n, "
+                             f"{self.n_features})), got shape {np.asarray(contexts).shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("contexts contain NaN or infinite values; impute or drop them first")
+        return X
+
+    def _arms(self, arms: Any) -> np.ndarray:
+        a = np.atleast_1d(np.asarray(arms))
+        if a.dtype.kind not in "iu":
+            raise ValueError(f"arms must be integer indices, got dtype {a.dtype}")
+        if a.size and (a.min() < 0 or a.max() >= self.n_arms):
+            raise ValueError(f"unknown arm: arms must lie in [0, {self.n_arms}), got {a.min()}..{a.max()}; "
+                             "use add_arm() for a new one")
+        return a
+
+    # --- learning
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> _LinearBandit:
+        """Add observations ``(arm_t, r_t, x_t)`` to each arm's ridge statistics (exact, in order).
+
+        Distinct arms update together with a vectorised Sherman-Morrison step; an arm seen several
+        times in the batch uses the Woodbury identity, which equals the sequential rank-one updates.
+        """
+        X = self._contexts(contexts)
+        a = self._arms(arms)
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if not (len(a) == len(r) == len(X)):
+            raise ValueError(f"arms, rewards and contexts need the same length, got {len(a)}, {len(r)}, {len(X)}")
+        if not np.isfinite(r).all():
+            raise ValueError("rewards contain NaN or infinite values")
+        np.add.at(self.b, a, r[:, None] * X)
+        np.add.at(self.counts, a, 1)
+        uniq, first = np.unique(a, return_index=True)
+        if len(uniq) == len(a):  # one observation per arm: batched Sherman-Morrison
+            Ax = np.einsum("kij,kj->ki", self.A_inv[a], X)
+            denom = 1.0 + np.einsum("ki,ki->k", X, Ax)
+            self.A_inv[a] -= Ax[:, :, None] * Ax[:, None, :] / denom[:, None, None]
+            return self
+        for arm in uniq:  # Woodbury: (A + X^T X)^-1 = A^-1 - A^-1 X^T (I + X A^-1 X^T)^-1 X A^-1
+            Xa = X[a == arm]
+            AX = self.A_inv[arm] @ Xa.T
+            S = np.eye(len(Xa)) + Xa @ AX
+            self.A_inv[arm] -= AX @ np.linalg.solve(S, AX.T)
+            self.A_inv[arm] = 0.5 * (self.A_inv[arm] + self.A_inv[arm].T)
+        return self
+
+    def update(self, arm: int, reward: float, context: Any) -> _LinearBandit:
+        """One observation: Sherman-Morrison update of ``A_arm^{-1}`` and ``b_arm += r x``."""
+        return self.partial_fit([arm], [reward], np.atleast_2d(context))
+
+    # --- scoring
+    def mean(self, contexts: Any) -> np.ndarray:
+        """Ridge predictions ``x^T theta_a`` for every context and arm, ``(n, n_arms)``."""
+        return self._contexts(contexts) @ self.theta.T
+
+    def width(self, contexts: Any) -> np.ndarray:
+        """Uncertainty ``sqrt(x^T A_a^{-1} x)`` for every context and arm, ``(n, n_arms)``."""
+        X = self._contexts(contexts)
+        out = np.empty((len(X), self.n_arms))
+        for s in range(0, len(X), _CHUNK):
+            Xc = X[s:s + _CHUNK]
+            out[s:s + _CHUNK] = np.einsum("nkj,nj->nk", np.einsum("ni,kij->nkj", Xc, self.A_inv), Xc)
+        return np.sqrt(np.maximum(out, 0.0))
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        """The top-``k`` arms per context, best first, shape ``(n, k)`` (ties go to the lower index)."""
+        if not 1 <= int(k) <= self.n_arms:
+            raise ValueError(f"k must be between 1 and n_arms={self.n_arms}, got {k}")
+        scores = self.predict_expectations(contexts)
+        return np.argsort(-scores, axis=1, kind="stable")[:, : int(k)]
+
+    def select(self, context: Any) -> int:
+        """The arm to play for one context."""
+        return int(self.predict(np.atleast_2d(context), k=1)[0, 0])
+
+
+class LinUCB(_LinearBandit):
+    """Disjoint LinUCB (Li et al., WWW 2010): score ``x^T theta_a + alpha sqrt(x^T A_a^{-1} x)``.
+
+    Parameters: ``n_arms``, ``n_features`` (context width d), ``alpha >= 0`` (exploration),
+    ``l2_lambda > 0`` (ridge prior, A_a starts at lambda I).
+    """
+
+    def __init__(self, n_arms: int, n_features: int, alpha: float = 1.0, l2_lambda: float = 1.0,
+                 seed: int | None = 0):
+        super().__init__(n_arms, n_features, l2_lambda, seed)
+        self.alpha = _check_nonneg("alpha", alpha)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        """LinUCB scores ``(n, n_arms)``: ridge mean plus alpha times the confidence width."""
+        return self.mean(contexts) + self.alpha * self.width(contexts)
+
+
+class LinTS(_LinearBandit):
+    """Linear Thompson sampling (Agrawal and Goyal, ICML 2013): score ``x^T theta~``,
+    ``theta~_a ~ N(theta_a, v^2 A_a^{-1})`` drawn per context and arm (Cholesky of A_a^{-1})."""
+
+    def __init__(self, n_arms: int, n_features: int, v: float = 0.5, l2_lambda: float = 1.0,
+                 seed: int | None = 0):
+        super().__init__(n_arms, n_features, l2_lambda, seed)
+        self.v = _check_nonneg("v", v)
+
+    def sample_theta(self, n: int = 1) -> np.ndarray:
+        """``n`` posterior draws of every arm's theta, shape ``(n, n_arms, d)``."""
+        L = np.linalg.cholesky(self.A_inv)
+        z = self.rng.standard_normal((n, self.n_arms, self.n_features))
+        return self.theta[None] + self.v * np.einsum("kij,nkj->nki", L, z)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        X = self._contexts(contexts)
+        return np.einsum("nd,nkd->nk", X, self.sample_theta(len(X)))
+
+
+class LinGreedy(_LinearBandit):
+    """Epsilon-greedy on the ridge estimates: with probability ``epsilon`` random scores, else ``x^T theta_a``."""
+
+    def __init__(self, n_arms: int, n_features: int, epsilon: float = 0.1, l2_lambda: float = 1.0,
+                 seed: int | None = 0):
+        super().__init__(n_arms, n_features, l2_lambda, seed)
+        self.epsilon = _check_nonneg("epsilon", epsilon)
+        if self.epsilon > 1:
+            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        scores = self.mean(contexts)
+        explore = self.rng.random(len(scores)) < self.epsilon
+        scores[explore] = self.rng.random((int(explore.sum()), self.n_arms))
+        return scores
+
+
+# ----------------------------------------------------------------------------- the recommender loop
+
+
+def cascade_click(probs: np.ndarray, rng: np.random.Generator) -> int:
+    """Position clicked in a slate under the cascade model, or -1 for no click.
+
+    The user scans the slate top-down and clicks the first item that attracts them (each with
+    its own click probability), then stops (Kveton et al., "Cascading Bandits", ICML 2015).
+    """
+    hits = rng.random(len(probs)) < probs
+    return int(hits.argmax()) if hits.any() else -1
+
+
+def slate_click_probability(probs: np.ndarray) -> np.ndarray:
+    """P(some item of the slate is clicked) = 1 - prod(1 - p_i), over the last axis."""
+    return 1.0 - np.prod(1.0 - np.asarray(probs), axis=-1)
+
+
+@dataclass
+class LiveRun:
+    """Trace of a live loop: per visit the user, time, top-k shown, clicked product (-1: none)."""
+
+    users: np.ndarray
+    timestamps: np.ndarray
+    shown: np.ndarray  # (n, k) product ids, best first
+    clicked: np.ndarray  # (n,) product id or -1
+    p_slate: np.ndarray  # (n,) exact probability that the shown slate gets a click
+    p_random: np.ndarray  # (n,) same for a uniformly random slate of k distinct products
+    p_best: np.ndarray  # (n,) same for the oracle's best slate
+
+    @property
+    def clicks(self) -> np.ndarray:
+        return (self.clicked >= 0).astype(int)
+
+
+def live_loop(world, policy: _LinearBandit, n_visits: int, seed: int, k: int = 5,
+              new_product_at: int | None = None, new_product: dict | None = None) -> LiveRun:
+    """Serve ``n_visits`` visits: random user and time, top-``k`` from ``policy``, cascade click, update at once.
+
+    Feedback follows the cascade model: the items above the click (all ``k`` without a click)
+    were examined and get reward 0, the clicked one 1, the ones below are not updated.
+    With ``new_product_at``, a product (``world.add_product(**new_product)``, on a copy of
+    ``world``) arrives before that visit and ``policy.add_arm()`` gives it an arm (cold start).
+    The oracle's probabilities of all visits are computed up front, in one vectorised call.
+    """
+    import copy
+
+    from course_lib.world import random_timestamps
+
+    if n_visits < 1:
+        raise ValueError(f"n_visits must be >= 1, got {n_visits}")
+    if not 1 <= k <= world.n_products:
+        raise ValueError(f"k must be between 1 and {world.n_products}, got {k}")
+    if policy.n_arms != world.n_products:
+        raise ValueError(f"the policy has {policy.n_arms} arms but the world {world.n_products} products")
+    rng = np.random.default_rng(seed)
+    users = rng.integers(0, world.n_users, n_visits)
+    times = random_timestamps(n_visits, rng)
+    n_before = world.n_products
+    if new_product_at is not None:
+        world = copy.copy(world)
+        world.add_product(**(new_product or {}))
+    X = world.context(users, times)
+    P = world.click_probability(users[:, None], np.arange(world.n_products)[None], times[:, None])
+    available = np.full(n_visits, world.n_products)
+    if new_product_at is not None:
+        available[:new_product_at] = n_before
+    shown = np.empty((n_visits, k), dtype=int)
+    clicked = np.full(n_visits, -1)
+    for t in range(n_visits):
+        if new_product_at is not None and t == new_product_at:
+            policy.add_arm()
+        x = X[t]
+        top = policy.predict(x, k)[0]
+        pos = cascade_click(P[t, top], rng)
+        examined = top if pos < 0 else top[: pos + 1]
+        rewards = np.zeros(len(examined))
+        if pos >= 0:
+            rewards[-1] = 1.0
+            clicked[t] = top[pos]
+        policy.partial_fit(examined, rewards, np.broadcast_to(x, (len(examined), len(x))))
+        shown[t] = top
+    rows = np.arange(n_visits)[:, None]
+    P_avail = np.where(np.arange(world.n_products)[None] < available[:, None], P, 0.0)
+    rng_random = np.random.default_rng([seed, 1])  # the random policy's slates, kept apart
+    keys = rng_random.random((n_visits, world.n_products))
+    keys[np.arange(world.n_products)[None] >= available[:, None]] = 2.0  # not yet in the catalogue
+    random_slates = np.argsort(keys, axis=1)[:, :k]
+    return LiveRun(users, times, shown, clicked,
+                   p_slate=slate_click_probability(P[rows, shown]),
+                   p_random=slate_click_probability(P[rows, random_slates]),
+                   p_best=slate_click_probability(np.sort(P_avail, axis=1)[:, -k:]))
+
+
+# ----------------------------------------------------------------------------- exercises
+
+
+def linucb_score(x: np.ndarray, A_inv: np.ndarray, b: np.ndarray, alpha: float) -> float:
+    """Reference: LinUCB score of one arm, ``x^T A^{-1} b + alpha sqrt(x^T A^{-1} x)``."""
+    theta = A_inv @ b
+    return float(x @ theta + alpha * np.sqrt(x @ A_inv @ x))
+
+
+def sherman_morrison(A_inv: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Reference: ``(A + x x^T)^{-1}`` from ``A^{-1}`` (lesson equation SM), a new array."""
+    Ax = A_inv @ x
+    return A_inv - np.outer(Ax, Ax) / (1.0 + x @ Ax)
+
+
+def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
+    M = rng.standard_normal((d, d))
+    return M @ M.T + d * np.eye(d)
+
+
+def check_linucb_score(candidate) -> ExerciseResult:
+    """Exercise 1: ``candidate(x, A_inv, b, alpha) -> float`` against the reference on random arms."""
+
+    def check(f):
+        rng = np.random.default_rng(7)
+        for d, alpha in ((3, 0.0), (5, 1.0), (8, 2.5)):
+            A_inv = np.linalg.inv(_random_spd(rng, d))
+            x, b = rng.standard_normal(d), rng.standard_normal(d)
+            got = f(x.copy(), A_inv.copy(), b.copy(), alpha)
+            want = linucb_score(x, A_inv, b, alpha)
+            assert np.ndim(got) == 0, f"return one number (a float), got shape {np.shape(got)}"
+            assert np.isclose(got, want, rtol=1e-9), (
+                f"d={d}, alpha={alpha}: expected {want:.6f}, got {float(got):.6f}; "
+                "did you take the square root of x^T A^-1 x and multiply it by alpha?")
+
+    return run_check("linucb_score", candidate, linucb_score, check)
+
+
+def check_sherman_morrison(candidate) -> ExerciseResult:
+    """Exercise 2: ``candidate(A_inv, x) -> (A + x x^T)^{-1}`` against ``np.linalg.inv``."""
+
+    def check(f):
+        rng = np.random.default_rng(11)
+        for d in (2, 4, 9):
+            A = _random_spd(rng, d)
+            x = rng.standard_normal(d)
+            A_inv = np.linalg.inv(A)
+            got = np.asarray(f(A_inv.copy(), x.copy()))
+            assert got.shape == (d, d), f"return a ({d}, {d}) matrix, got shape {got.shape}"
+            want = np.linalg.inv(A + np.outer(x, x))
+            assert np.allclose(got, want, atol=1e-10), (
+                f"d={d}: the result is not (A + x x^T)^-1 (max error {np.abs(got - want).max():.2e}); "
+                "check the sign and the denominator 1 + x^T A^-1 x")
+
+    return run_check("sherman_morrison", candidate, sherman_morrison, check)

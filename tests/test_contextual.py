@@ -1,0 +1,154 @@
+"""course_lib.contextual (lesson 03): LinUCB, LinTS, LinGreedy against closed forms and MABWiser."""
+
+import numpy as np
+import pytest
+
+from course_lib import contextual as C
+
+
+def _data(n=300, d=4, k=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    arms = rng.integers(0, k, n)
+    rewards = rng.integers(0, 2, n).astype(float)
+    return X, arms, rewards
+
+
+def test_sherman_morrison_updates_equal_the_direct_inverse():
+    X, arms, r = _data()
+    m = C.LinUCB(6, 4, alpha=1.0, l2_lambda=2.0)
+    for a, rr, x in zip(arms, r, X):  # one rank-one update at a time
+        m.update(int(a), rr, x)
+    batch = C.LinUCB(6, 4, alpha=1.0, l2_lambda=2.0).partial_fit(arms, r, X)  # Woodbury per arm
+    for a in range(6):
+        Xa = X[arms == a]
+        A = 2.0 * np.eye(4) + Xa.T @ Xa
+        np.testing.assert_allclose(m.A_inv[a], np.linalg.inv(A), atol=1e-12)
+        np.testing.assert_allclose(batch.A_inv[a], np.linalg.inv(A), atol=1e-12)
+        np.testing.assert_allclose(m.theta[a], np.linalg.solve(A, Xa.T @ r[arms == a]), atol=1e-12)
+    assert m.counts.tolist() == np.bincount(arms, minlength=6).tolist()
+
+
+def test_scores_equal_a_hand_computation():
+    # one arm, d = 2, lambda = 1: A = I + x x^T with x = (1, 0), b = 1 * x
+    m = C.LinUCB(2, 2, alpha=2.0)
+    m.update(0, 1.0, [1.0, 0.0])
+    # A = diag(2, 1), theta = (1/2, 0); at x = (1, 1): mean 0.5, width sqrt(1/2 + 1) ; arm 1 at prior: width sqrt(2)
+    s = m.predict_expectations([[1.0, 1.0]])[0]
+    assert np.isclose(s[0], 0.5 + 2.0 * np.sqrt(1.5))
+    assert np.isclose(s[1], 0.0 + 2.0 * np.sqrt(2.0))
+    assert m.select([1.0, 1.0]) == 0
+    assert m.predict([[1.0, 1.0]], k=2).tolist() == [[0, 1]]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.5])
+def test_expectations_match_mabwiser_configured_alike(alpha):
+    from mabwiser.mab import MAB, LearningPolicy
+
+    X, arms, r = _data(n=400, d=5, k=7, seed=3)
+    ours = C.LinUCB(7, 5, alpha=alpha, l2_lambda=1.0).partial_fit(arms[:300], r[:300], X[:300])
+    mab = MAB(list(range(7)), LearningPolicy.LinUCB(alpha=alpha, l2_lambda=1.0, scale=False), seed=0)
+    mab.fit(arms[:300], r[:300], X[:300])
+    for i in range(300, 400, 20):  # then live updates on both
+        ours.partial_fit(arms[i:i + 20], r[i:i + 20], X[i:i + 20])
+        mab.partial_fit(arms[i:i + 20], r[i:i + 20], X[i:i + 20])
+    theirs = np.array([[d[a] for a in range(7)] for d in mab.predict_expectations(X[:30])])
+    np.testing.assert_allclose(ours.predict_expectations(X[:30]), theirs, atol=1e-12)
+    assert ours.predict(X[:30])[:, 0].tolist() == mab.predict(X[:30])
+
+
+def test_new_arm_starts_from_the_prior_and_is_explored():
+    X, arms, r = _data()
+    m = C.LinUCB(6, 4, alpha=1.0, l2_lambda=1.0).partial_fit(arms, r, X)
+    new = m.add_arm()
+    assert new == 6 and m.n_arms == 7
+    np.testing.assert_array_equal(m.A_inv[new], np.eye(4))
+    np.testing.assert_array_equal(m.b[new], 0)
+    w = m.width(X[:20])
+    assert (w[:, new] > w[:, :6].max(axis=1)).all()  # the widest confidence interval
+    m.update(new, 1.0, X[0])
+    np.testing.assert_allclose(m.A_inv[new], np.linalg.inv(np.eye(4) + np.outer(X[0], X[0])))
+
+
+def test_lints_samples_have_the_posterior_mean_and_covariance():
+    X, arms, r = _data()
+    m = C.LinTS(6, 4, v=0.7, seed=5).partial_fit(arms, r, X)
+    draws = m.sample_theta(20_000)[:, 2]
+    np.testing.assert_allclose(draws.mean(0), m.theta[2], atol=5 * 0.7 * np.sqrt(m.A_inv[2].diagonal().max() / 20_000))
+    np.testing.assert_allclose(np.cov(draws.T), 0.49 * m.A_inv[2], atol=0.05 * 0.49 * np.abs(m.A_inv[2]).max())
+    a, b = (C.LinTS(6, 4, v=0.7, seed=9).partial_fit(arms, r, X) for _ in range(2))
+    np.testing.assert_array_equal(a.predict_expectations(X[:3]), b.predict_expectations(X[:3]))
+
+
+def test_lingreedy_is_greedy_at_zero_and_random_at_one():
+    X, arms, r = _data()
+    g0 = C.LinGreedy(6, 4, epsilon=0.0).partial_fit(arms, r, X)
+    np.testing.assert_allclose(g0.predict_expectations(X[:10]), X[:10] @ g0.theta.T)
+    g1 = C.LinGreedy(6, 4, epsilon=1.0, seed=1).partial_fit(arms, r, X)
+    picks = g1.predict(X)[:, 0]
+    assert len(set(picks.tolist())) == 6  # uniform scores reach every arm
+
+
+def test_validation_messages():
+    m = C.LinUCB(3, 2)
+    with pytest.raises(ValueError, match="2 features"):
+        m.predict([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="NaN"):
+        m.update(0, 1.0, [np.nan, 1.0])
+    with pytest.raises(ValueError, match="unknown arm"):
+        m.update(3, 1.0, [1.0, 1.0])
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        C.LinUCB(3, 2, alpha=-1)
+    with pytest.raises(ValueError, match="l2_lambda must be > 0"):
+        C.LinUCB(3, 2, l2_lambda=0)
+    with pytest.raises(ValueError, match="same length"):
+        m.partial_fit([0, 1], [1.0], [[1.0, 1.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="k must be"):
+        m.predict([[1.0, 1.0]], k=4)
+
+
+def test_cascade_click_and_slate_probability():
+    rng = np.random.default_rng(0)
+    probs = np.array([0.2, 0.5, 0.1])
+    pos = np.array([C.cascade_click(probs, rng) for _ in range(20_000)])
+    # P(first click at 0) = 0.2, at 1 = 0.8 * 0.5, none = 0.8 * 0.5 * 0.9
+    for where, p in ((0, 0.2), (1, 0.4), (-1, 0.36)):
+        assert abs((pos == where).mean() - p) < 5 * np.sqrt(p * (1 - p) / 20_000)
+    assert np.isclose(C.slate_click_probability(probs), 1 - 0.36)
+
+
+def test_live_loop_learns_and_cold_start_arm_gets_shown():
+    from course_lib.world import load_world
+
+    world = load_world()
+    log = world.log
+    X = world.context(log.user_id.to_numpy(), log.timestamp.to_numpy())
+    m = C.LinUCB(200, world.context_dim, alpha=1.0).partial_fit(log.product_id.to_numpy(), log.click.to_numpy(), X)
+    run = C.live_loop(world, m, 400, seed=0, new_product_at=100)
+    assert run.shown.shape == (400, 5) and m.n_arms == 201 and world.n_products == 200
+    assert (run.shown[:100] < 200).all() and (run.shown[100:] == 200).any()
+    assert run.p_slate.mean() > run.p_random.mean() + 0.05
+    assert (run.p_best >= run.p_slate - 1e-12).all()
+
+
+def test_checkers_pass_the_reference_and_reject_wrong_answers(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert C.check_linucb_score(C.linucb_score).passed
+    assert C.check_sherman_morrison(C.sherman_morrison).passed
+
+    def no_sqrt(x, A_inv, b, alpha):
+        return float(x @ A_inv @ b + alpha * (x @ A_inv @ x))
+
+    def plus_sign(A_inv, x):
+        Ax = A_inv @ x
+        return A_inv + np.outer(Ax, Ax) / (1 + x @ Ax)
+
+    def unsolved(*args):
+        raise NotImplementedError()
+
+    assert C.check_linucb_score(no_sqrt).status == "failed"
+    assert C.check_sherman_morrison(plus_sign).status == "failed"
+    assert C.check_sherman_morrison(unsolved).status == "unsolved"
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
+    with pytest.raises(AssertionError):
+        C.check_linucb_score(no_sqrt)

@@ -220,7 +220,7 @@ def pocock_spending(t, alpha: float = 0.05):
 
 
 def group_sequential_bounds(info: np.ndarray, alpha: float = 0.05, spending: str | Callable = "obrien-fleming",
-                            grid: int = 801) -> np.ndarray:
+                            grid: int = 401) -> np.ndarray:
     """Two-sided z boundaries c_k of a group-sequential test with Lan-DeMets alpha spending.
 
     Look k rejects when |Z_k| >= c_k; c_k spends alpha(t_k) - alpha(t_{k-1}) of the type-I error

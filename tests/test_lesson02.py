@@ -8,7 +8,7 @@ NAME = "02_multi_armed_bandits"
 pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
 
 MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
-HORIZON, RUNS, DAY = 3000, 300, 4000
+HORIZON, RUNS, DAY, THEORY_HORIZON = 3000, 300, 4000, 20_000
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +62,25 @@ def test_second_half_shows_logarithmic_versus_linear_regret(r):
 def test_ucb1_under_its_bound_and_the_lai_robbins_curve(r):
     assert r["theory.ucb1_under_bound"] is True
     gaps = [max(MEANS) - m for m in MEANS if m < max(MEANS)]
-    bound = 8 * math.log(HORIZON) * sum(1 / d for d in gaps) + (1 + math.pi**2 / 3) * sum(gaps)
+    bound = 8 * math.log(THEORY_HORIZON) * sum(1 / d for d in gaps) + (1 + math.pi**2 / 3) * sum(gaps)
     assert r["theory.ucb1_bound"] == pytest.approx(bound, rel=1e-3)
-    assert r["regret.UCB1"] < 0.3 * r["theory.ucb1_bound"]
-    assert r["theory.lai_robbins"] < r["regret.UCB1"]
+    assert r["theory.final.UCB1"] < 0.3 * r["theory.ucb1_bound"]
+    assert r["theory.lai_robbins"] < r["theory.final.UCB1"]
+
+
+def test_log_regret_adds_a_constant_per_doubling_linear_regret_doubles(r):
+    early = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("theory.doubling_early.")}
+    late = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("theory.doubling_late.")}
+    eps = "eps-greedy(0.1)"
+    assert late[eps] / early[eps] == pytest.approx(2.0, rel=0.1)
+    # fixed epsilon pays 0.1 * mean gap 0.25 per step once learned: 250 over the last 10,000 steps
+    assert late[eps] == pytest.approx(0.025 * THEORY_HORIZON / 2, rel=0.1)
+    for name in ("UCB1", "Thompson"):
+        assert late[name] / early[name] == pytest.approx(1.0, rel=0.3), name
+    assert r["theory.lai_robbins_doubling"] == pytest.approx(
+        r["theory.lai_robbins"] * math.log(2) / math.log(THEORY_HORIZON), rel=1e-3)
+    assert late["Thompson"] == pytest.approx(r["theory.lai_robbins_doubling"], rel=0.5)
+    assert HORIZON < r["theory.crossing"] < THEORY_HORIZON
 
 
 def test_recovery_after_the_shift(r):

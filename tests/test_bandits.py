@@ -298,3 +298,24 @@ def test_checker_raises_in_the_solution_variant(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError, match="ucb1_index failed"):
         b.check_ucb1_index(_ucb_without_sqrt)
+
+
+def test_ucb1_and_greedy_choose_what_mabwiser_chooses_after_the_same_history():
+    from mabwiser.mab import MAB, LearningPolicy
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        decisions = rng.integers(0, 4, 60)
+        decisions[:4] = np.arange(4)  # every arm played at least once
+        rewards = (rng.random(60) < np.array([0.2, 0.4, 0.5, 0.3])[decisions]).astype(float)
+        ours = b.UCB1(4)
+        greedy = b.EpsilonGreedy(4, 0.0)
+        for a, r in zip(decisions, rewards):
+            ours.update(int(a), float(r))
+            greedy.update(int(a), float(r))
+        theirs = MAB([0, 1, 2, 3], LearningPolicy.UCB1(alpha=1.0), seed=0)  # alpha * sqrt(2 ln t / n)
+        theirs.fit(decisions.tolist(), rewards.tolist())
+        assert ours.select() == theirs.predict()
+        theirs_g = MAB([0, 1, 2, 3], LearningPolicy.EpsilonGreedy(epsilon=0.0), seed=0)
+        theirs_g.fit(decisions.tolist(), rewards.tolist())
+        assert greedy.select() == theirs_g.predict()

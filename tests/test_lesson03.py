@@ -1,0 +1,48 @@
+"""Lesson 03's stated figures, read back from the solution notebook run with default parameters."""
+
+import pytest
+
+NAME = "03_linucb_recommender"
+pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
+
+
+@pytest.fixture(scope="module")
+def r(solution_records):
+    return solution_records(NAME)
+
+
+def test_log_click_rate_is_about_13_percent(r):
+    assert 0.12 < r["log_ctr"] < 0.15
+
+
+def test_live_loop_beats_random_widely_and_approaches_the_oracle_best(r):
+    assert r["ctr.random"] < r["ctr.oracle_best"]
+    assert r["live_ctr.linucb"] > r["ctr.random"] + 0.08          # a wide margin over random
+    assert r["gap_to_oracle_best"] < 0.03                          # documented gap: within 3 points
+    assert r["lift_captured"] > 0.8
+    for other in ("live_ctr.lints", "live_ctr.lingreedy"):
+        assert r[other] > r["ctr.random"] + 0.08
+
+
+def test_the_model_learned_the_hidden_rules(r):
+    assert r["learned.monday_coffee_share"] > 0.7
+    assert r["learned.saturday_pizza_burger_share"] > 0.7
+    assert r["learned.pricey_est_young"] < r["learned.pricey_est_older"]
+    assert r["learned.pricey_shown_young"] < r["learned.pricey_shown_older"] / 3
+
+
+def test_linucb_agrees_with_mabwiser(r):
+    assert r["mabwiser.max_abs_diff"] < 1e-10
+    assert r["mabwiser.top1_agreement"] == 1.0
+
+
+def test_cold_start_exploration_and_bayesian_new_user(r):
+    assert r["cold.shows_greedy"] == 0
+    assert r["cold.shows_linucb"] > 30 and r["cold.clicks_linucb"] > 0
+    assert r["newuser.flat_white_sd"] < r["newuser.prior_sd"] / 2
+    assert r["newuser.flat_white_mean"] > 2 * r["newuser.flat_white_sd"]
+
+
+def test_exercises_agree_with_the_library(r):
+    assert r["exercise.score_diff"] < 1e-9
+    assert r["exercise.sm_error"] < 1e-9

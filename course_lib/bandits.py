@@ -25,7 +25,7 @@ References
 - P. Auer, N. Cesa-Bianchi, Y. Freund, R. E. Schapire. The nonstochastic multiarmed bandit
   problem. SIAM Journal on Computing 32(1):48-77, 2002.  (EXP3.)
 - A. Garivier, E. Moulines. On upper-confidence bound policies for switching bandit problems.
-  ALT 2011, LNCS 6925:174-188.  (Discounted UCB.)
+  ALT 2011, LNCS 6925:174-188.  (Discounted and sliding-window UCB.)
 - V. Raj, S. Kalyani. Taming non-stationary bandits: a Bayesian approach. arXiv:1707.09727, 2017.
   (Discounted Thompson sampling.)
 - Q. Ding, Y. Kang, Y.-W. Liu, T. C. M. Lee, C.-J. Hsieh, J. Sharpnack. Syndicated bandits: a
@@ -47,7 +47,7 @@ SQRT2 = math.sqrt(2.0)
 
 __all__ = [
     "Policy", "RandomPolicy", "EpsilonGreedy", "UCB1", "ThompsonBernoulli", "ThompsonGaussian",
-    "Softmax", "EXP3", "DiscountedUCB", "DiscountedThompson", "MetaUCB", "BDES",
+    "Softmax", "EXP3", "DiscountedUCB", "SlidingWindowUCB", "DiscountedThompson", "MetaUCB", "BDES",
     "BanditRun", "simulate", "simulate_loop", "mean_schedule",
     "epsilon_greedy_choice", "ucb1_index", "thompson_beta_update",
     "bernoulli_kl", "ucb1_regret_bound", "lai_robbins_lower_bound", "recovery_time",
@@ -389,6 +389,46 @@ class DiscountedUCB(Policy):
         self.sums *= self.gamma
         self.counts[ix] += 1
         self.sums[ix] += reward
+
+
+class SlidingWindowUCB(Policy):
+    """Sliding-window UCB (Garivier and Moulines 2011): UCB computed on the last ``window`` steps only.
+
+    Index S_i / N_i + c sqrt(ln min(t, window) / N_i), with N_i and S_i the pulls and rewards of
+    arm i among the last ``window`` steps; an arm absent from the window gets +inf.
+    """
+
+    def __init__(self, n_arms: int, window: int = 200, c: float = SQRT2, runs: int | None = None,
+                 seed: int | None = None):
+        super().__init__(n_arms, runs, seed)
+        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+            raise ValueError(f"window must be an integer >= 1 (steps remembered), got {window!r}")
+        self.window = int(window)
+        self.c = _non_negative("c", c)
+        self.counts = np.zeros(self.shape)
+        self.sums = np.zeros(self.shape)
+        self._arms = np.zeros(self.batch + (self.window,), dtype=np.int64)
+        self._rewards = np.zeros(self.batch + (self.window,))
+        self.name = f"SW-UCB(window={self.window})"
+
+    def select(self):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = self.sums / self.counts
+        t = max(min(self.t, self.window), 1)
+        return self._out(np.argmax(ucb1_index(means, self.counts, t, self.c), axis=-1))
+
+    def update(self, arm, reward) -> None:
+        ix = self._ix(arm)
+        pos = self.t % self.window
+        if self.t >= self.window:  # the oldest step leaves the window
+            old = self._ix(self._arms[..., pos])
+            self.counts[old] -= 1
+            self.sums[old] -= self._rewards[..., pos]
+        self.counts[ix] += 1
+        self.sums[ix] += reward
+        self._arms[..., pos] = arm
+        self._rewards[..., pos] = reward
+        self.t += 1
 
 
 class DiscountedThompson(ThompsonBernoulli):

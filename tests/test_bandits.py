@@ -22,6 +22,7 @@ MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
     (lambda: b.EXP3(3, gamma=0), "gamma must be in"),
     (lambda: b.DiscountedUCB(3, gamma=1.2), "gamma must be in"),
     (lambda: b.UCB1(3, runs=0), "runs must be"),
+    (lambda: b.SlidingWindowUCB(3, window=0), "window must be"),
     (lambda: b.ThompsonBernoulli(3, prior=(0, 1)), "alpha_0 must be > 0"),
 ])
 def test_invalid_parameters_raise_clear_errors(make, message):
@@ -141,6 +142,7 @@ POLICIES = {
     "softmax": lambda runs, s: b.Softmax(5, 0.1, runs=runs, seed=s),
     "exp3": lambda runs, s: b.EXP3(5, 0.1, runs=runs, seed=s),
     "d-ucb": lambda runs, s: b.DiscountedUCB(5, 0.95, runs=runs, seed=s),
+    "sw-ucb": lambda runs, s: b.SlidingWindowUCB(5, 50, runs=runs, seed=s),
     "d-ts": lambda runs, s: b.DiscountedThompson(5, 0.95, runs=runs, seed=s),
     "meta": lambda runs, s: b.MetaUCB(5, runs=runs, seed=s),
     "bdes": lambda runs, s: b.BDES(5, runs=runs, seed=s),
@@ -167,6 +169,20 @@ def test_randomised_policy_many_runs_agree_with_the_loop_in_distribution():
     loop = b.simulate_loop(lambda r: b.EpsilonGreedy(5, 0.1, seed=1000 + r), MEANS, 150, 400, seed=2).final_regret
     se = math.sqrt(batched.var() / 150 + loop.var() / 150)
     assert abs(batched.mean() - loop.mean()) < 4 * se
+
+
+def test_sliding_window_statistics_equal_a_recount_of_the_last_window():
+    run = b.simulate(b.SlidingWindowUCB(4, window=30, runs=6), [0.2, 0.4, 0.6, 0.5], 200, seed=1)
+    p = b.SlidingWindowUCB(4, window=30, runs=6)
+    for t in range(200):
+        assert np.array_equal(p.select(), run.arms[:, t])
+        p.update(run.arms[:, t], run.rewards[:, t])
+    last_arms, last_rewards = run.arms[:, -30:], run.rewards[:, -30:]
+    for i in range(4):
+        assert np.array_equal(p.counts[:, i], (last_arms == i).sum(axis=1))
+        assert np.allclose(p.sums[:, i], (last_rewards * (last_arms == i)).sum(axis=1))
+    again = b.simulate(b.SlidingWindowUCB(4, window=30, runs=6), [0.2, 0.4, 0.6, 0.5], 200, seed=1)
+    assert np.array_equal(again.arms, run.arms)
 
 
 def test_reward_noise_is_independent_of_a_policy_with_the_same_seed():

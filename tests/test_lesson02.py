@@ -87,13 +87,19 @@ def test_recovery_after_the_shift(r):
     rec = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.recovery.")}
     ok = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.recovered.")}
     after = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.regret_after.")}
-    for fast in ("D-UCB(0.99, c=0.5)", "D-TS(0.99)", "UCB1"):
+    for fast in ("D-UCB(0.99, c=0.5)", "SW-UCB(200, c=0.5)", "D-TS(0.99)", "UCB1"):
         assert ok[fast] and rec[fast] < 300, fast
     assert ok["Thompson"] and rec["Thompson"] > 4 * rec["D-TS(0.99)"]
     assert not ok["eps-greedy(0.1)"] and rec["eps-greedy(0.1)"] == DAY // 2
     assert not ok["EXP3"]
     assert after["D-TS(0.99)"] < 0.6 * after["Thompson"]
     assert after["eps-greedy(0.1)"] > 2 * after["D-UCB(0.99, c=0.5)"]
+    assert after["SW-UCB(200, c=0.5)"] < 0.5 * after["Thompson"]
+
+
+def test_discounted_ucb_with_the_papers_constant_keeps_exploring(r):
+    assert r["shift.ducb_sqrt2.morning_best_share"] < 0.5
+    assert r["shift.ducb_sqrt2.recovered"] is False
 
 
 def test_meta_bandit_between_best_and_worst_fixed_constant(r):

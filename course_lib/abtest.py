@@ -6,9 +6,9 @@ solver, ``multipletests``, the chi-square test) this module calls it; it impleme
 only what they lack: vectorised A/A simulations, Lan-DeMets alpha-spending boundaries
 (Lan and DeMets, Biometrika 1983), always-valid p-values of the mixture SPRT (Johari,
 Koomen, Pekelis and Walsh, KDD 2017), CUPED (Deng, Xu, Kohavi and Walker, WSDM 2013),
-interference on a stochastic block model, difference-in-differences, and a small
-click simulator with a batched LinUCB recommender (Li, Chu, Langford and Schapire, WWW 2010)
-for the closing launch review.
+interference on a stochastic block model, difference-in-differences, and the closing launch
+test of lesson 03's LinUCB recommender (Li, Chu, Langford and Schapire, WWW 2010) on lesson 03's
+product world.
 
 Every simulation is vectorised over independent runs: arrays have shape ``(n_runs, ...)``.
 """
@@ -31,7 +31,7 @@ __all__ = [
     "adjust_pvalues", "benjamini_hochberg", "simulate_multiple_metrics", "error_rates",
     "cuped_theta", "cuped_adjust", "simulate_cuped", "stratified_diff_in_means",
     "SRMResult", "srm_check", "sbm_graph", "simulate_interference",
-    "diff_in_diff", "simulate_panel", "ClickSimulator", "BatchLinUCB", "run_policy_ab_test",
+    "diff_in_diff", "simulate_panel", "run_world_ab_test",
     "check_sample_size", "check_cuped_adjust", "check_benjamini_hochberg",
 ]
 
@@ -534,85 +534,38 @@ def simulate_panel(n_weeks: int, launch_week: int, effect: float, trend_gap: flo
 
 
 # --------------------------------------------------------------------------- closing the loop
-class ClickSimulator:
-    """Self-contained logistic click world: user context x in R^d, item k clicked with prob sigmoid(x . theta_k + b_k)."""
+def run_world_ab_test(world, policy, n_visits: int, batch: int, rng: np.random.Generator,
+                      timestamps: np.ndarray) -> dict[str, np.ndarray]:
+    """A/B test on lesson 03's product world: ``policy`` (treatment) against random products (control).
 
-    def __init__(self, n_items: int = 10, d: int = 6, base_ctr: float = 0.05, seed: int = 0):
-        if n_items < 2 or d < 1:
-            raise ValueError("need n_items >= 2 and d >= 1")
-        if not 0 < base_ctr < 1:
-            raise ValueError(f"base_ctr must lie in (0, 1), got {base_ctr}")
-        rng = np.random.default_rng(seed)
-        self.d, self.n_items = d, n_items
-        self.theta = rng.standard_normal((n_items, d)) * 1.2
-        self.bias = np.log(base_ctr / (1 - base_ctr)) + 0.3 * rng.standard_normal(n_items)
+    Each visit is randomised 50/50 on its own (so the split is random, not exact).  Visits arrive
+    in batches of ``batch``; the policy recommends for its treated visits with ``predict(contexts)``
+    and learns from their clicks with ``partial_fit(arms, rewards, contexts)``, so it sees only its
+    own arm's traffic.  Duck-typed on lesson 03's API (``course_lib.world.World`` and
+    ``course_lib.contextual.LinUCB``): ``world.n_users``, ``world.n_products``,
+    ``world.context(user_ids, timestamps)``, ``world.sample_clicks(user_ids, product_ids, timestamps, rng)``.
 
-    def contexts(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` user contexts, shape (n, d)."""
-        return rng.standard_normal((n, self.d)) / np.sqrt(self.d)
-
-    def click_prob(self, x: np.ndarray) -> np.ndarray:
-        """Click probability of every item for every context, shape (n, n_items)."""
-        return 1 / (1 + np.exp(-(x @ self.theta.T + self.bias)))
-
-    def clicks(self, x: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Sampled clicks (0/1) when item ``items[i]`` is shown to context ``x[i]``."""
-        p = self.click_prob(x)[np.arange(len(items)), items]
-        return (rng.random(len(items)) < p).astype(float)
-
-
-class BatchLinUCB:
-    """Disjoint LinUCB (Li et al., WWW 2010) that scores a batch of users and updates once per batch.
-
-    Item k's score is x . theta_k + alpha sqrt(x^T A_k^{-1} x), theta_k = A_k^{-1} b_k.
+    timestamps: visit times, shape (n_visits,).  Returns per-visit ``clicks`` (0/1 floats) and
+    ``treated`` (bool), shape (n_visits,), in arrival order.
     """
-
-    def __init__(self, n_items: int, d: int, alpha: float = 1.0, ridge: float = 1.0):
-        _check_positive(ridge, "ridge")
-        if alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {alpha}")
-        self.alpha = alpha
-        self.A = np.repeat(np.eye(d)[None] * ridge, n_items, axis=0)
-        self.b = np.zeros((n_items, d))
-
-    def select(self, contexts: np.ndarray) -> np.ndarray:
-        """Item with the highest upper confidence bound for each context, shape (n,)."""
-        a_inv = np.linalg.inv(self.A)
-        theta = np.einsum("kij,kj->ki", a_inv, self.b)
-        width = np.sqrt(np.einsum("nd,kde,ne->nk", contexts, a_inv, contexts))
-        return np.argmax(contexts @ theta.T + self.alpha * width, axis=1)
-
-    def update(self, items: np.ndarray, rewards: np.ndarray, contexts: np.ndarray) -> None:
-        """Add a batch of (item, reward, context) observations: A_k += X_k^T X_k, b_k += X_k^T r_k."""
-        onehot = np.eye(self.A.shape[0])[items]  # (n, K)
-        self.A += np.einsum("nk,nd,ne->kde", onehot, contexts, contexts)
-        self.b += np.einsum("nk,n,nd->kd", onehot, rewards, contexts)
-
-
-def run_policy_ab_test(world: ClickSimulator, n_users: int, batch: int, rng: np.random.Generator,
-                       alpha: float = 1.0) -> dict[str, np.ndarray]:
-    """A/B test of LinUCB (treatment) against the random policy (control) on ``world``.
-
-    Users arrive in batches and are randomised 50/50 one by one (so the split is random, not exact);
-    LinUCB learns only from its own arm's traffic.  Returns per-user ``clicks`` and ``treated``
-    (shape (n_users,)) in arrival order.
-    """
-    if n_users < 4 or batch < 1:
-        raise ValueError("need n_users >= 4 and batch >= 1")
-    policy = BatchLinUCB(world.n_items, world.d, alpha=alpha)
-    clicks = np.empty(n_users)
-    treated = rng.random(n_users) < 0.5
-    for start in range(0, n_users, batch):
-        sl = slice(start, min(start + batch, n_users))
-        x = world.contexts(sl.stop - sl.start, rng)
-        is_t = treated[sl]
-        items = rng.integers(world.n_items, size=len(x))
-        if is_t.any():
-            items[is_t] = policy.select(x[is_t])
-        c = world.clicks(x, items, rng)
-        if is_t.any():
-            policy.update(items[is_t], c[is_t], x[is_t])
-        clicks[sl] = c
+    timestamps = np.asarray(timestamps)
+    if n_visits < 4 or batch < 1:
+        raise ValueError(f"need n_visits >= 4 and batch >= 1, got {n_visits} and {batch}")
+    if timestamps.shape != (n_visits,):
+        raise ValueError(f"timestamps needs one time per visit, shape ({n_visits},), got {timestamps.shape}")
+    users = rng.integers(0, world.n_users, n_visits)
+    treated = rng.random(n_visits) < 0.5
+    items = rng.integers(0, world.n_products, n_visits)
+    clicks = np.empty(n_visits)
+    for start in range(0, n_visits, batch):
+        sl = slice(start, min(start + batch, n_visits))
+        t_idx = np.flatnonzero(treated[sl]) + start
+        x = world.context(users[t_idx], timestamps[t_idx])
+        if t_idx.size:
+            items[t_idx] = policy.predict(x)[:, 0]
+        clicks[sl] = world.sample_clicks(users[sl], items[sl], timestamps[sl], rng)
+        if t_idx.size:
+            policy.partial_fit(items[t_idx], clicks[t_idx], x)
     return {"clicks": clicks, "treated": treated}
 
 

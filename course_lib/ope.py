@@ -238,10 +238,13 @@ def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Row-wise softmax of ``scores / temperature`` (shape (..., K)); temperature > 0."""
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    z = np.asarray(scores, dtype=float) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    z = np.array(scores, dtype=float)           # a copy, then in place: one allocation
+    if temperature != 1.0:
+        z /= temperature
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
 
 
 def epsilon_greedy(scores: np.ndarray, epsilon: float) -> np.ndarray:
@@ -371,52 +374,70 @@ def item_click_rates(items, positions, clicks, n_items: int,
 # --------------------------------------------------------------------------------------------
 # Learning a policy from logs: variance-penalised SNIPS (POEM-style)
 # --------------------------------------------------------------------------------------------
+def poem_objective(W: np.ndarray, x: np.ndarray, y: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                   propensities: np.ndarray, lam: float, l2: float = 0.0) -> tuple[float, np.ndarray, float]:
+    """Penalised SNIPS objective J(W) = V_SNIPS - lam * SE_SNIPS - l2 ||W||^2 of pi_W(a|x) ∝ exp(x^T W y_a), and dJ/dW.
+
+    x (n, dx), y (K, dy), actions, rewards, propensities (n,).  Returns (J, gradient (dx, dy), V_SNIPS).
+    The gradient uses d log pi_W(a_i|x_i) / dW = x_i (y_{a_i} - sum_a pi_W(a|x_i) y_a)^T.
+    """
+    n = len(rewards)
+    probs = softmax(x @ W @ y.T)                                   # (n, K)
+    w = probs[np.arange(n), actions] / propensities
+    s0 = w.sum()
+    v = (w * rewards).sum() / s0
+    d = rewards - v
+    q = (w**2 * d**2).sum() + 1e-12
+    se = np.sqrt(q) / s0
+    # dJ/dw_i through V, Q and the normalisation, then times w_i for d/d log pi
+    dv = d / s0
+    dq = 2 * w * d**2 - 2 * (w**2 * d).sum() * dv
+    dse = dq / (2 * np.sqrt(q) * s0) - se / s0
+    g = (dv - lam * dse) * w
+    grad = x.T @ (g[:, None] * (y[actions] - probs @ y)) - 2 * l2 * W
+    return float(v - lam * se - l2 * (W**2).sum()), grad, float(v)
+
+
 class POEMPolicy:
     """Softmax policy pi_W(a|x) ∝ exp(x^T W y_a) learned from a log by maximising a penalised SNIPS.
 
     Objective (the lesson's counterfactual risk minimisation, Swaminathan and Joachims 2015):
-    V_SNIPS(W) - lam * SE_SNIPS(W), with w_i = pi_W(a_i|x_i)/p_i and SE by the delta method,
-    maximised by full-batch Adam in PyTorch; an L2 term ``l2 * ||W||^2`` keeps W small.
+    V_SNIPS(W) - lam * SE_SNIPS(W) - l2 ||W||^2, with w_i = pi_W(a_i|x_i)/p_i and SE by the
+    delta method (``poem_objective``), maximised by full-batch Adam from W = 0.
     Verbs: ``fit`` on a log, ``predict_proba`` / ``select`` on new contexts.
     """
 
-    def __init__(self, lam: float = 1.0, l2: float = 1e-3, lr: float = 0.05, n_steps: int = 200,
-                 seed: int = 0):
+    def __init__(self, lam: float = 1.0, l2: float = 1e-3, lr: float = 0.05, n_steps: int = 200):
         if lam < 0 or l2 < 0 or lr <= 0 or n_steps < 1:
             raise ValueError(f"need lam >= 0, l2 >= 0, lr > 0, n_steps >= 1; got {lam}, {l2}, {lr}, {n_steps}")
-        self.lam, self.l2, self.lr, self.n_steps, self.seed = lam, l2, lr, n_steps, seed
+        self.lam, self.l2, self.lr, self.n_steps = lam, l2, lr, n_steps
         self.W: np.ndarray | None = None
         self.history: list[float] = []
 
     def fit(self, context_features, item_features, actions, rewards, propensities) -> "POEMPolicy":
-        """context_features (n, dx) of the logged events, item_features (K, dy), actions, rewards, propensities (n,)."""
-        import torch
+        """context_features (n, dx) of the logged events, item_features (K, dy), actions, rewards, propensities (n,).
 
+        ``history`` holds the training-log SNIPS value at each step.
+        """
         x = _array("context_features", context_features)
         y = _array("item_features", item_features)
-        r, p, _ = _logged(rewards, propensities, np.zeros(len(rewards)))
+        r, p, _ = _logged(rewards, propensities, np.zeros(np.shape(rewards)))
         a = np.asarray(actions)
         if x.ndim != 2 or y.ndim != 2 or len(x) != len(r) or a.shape != r.shape:
             raise ValueError("need context_features (n, dx), item_features (K, dy), and n actions, rewards, propensities")
         if a.min() < 0 or a.max() >= len(y):
             raise ValueError(f"actions must index item_features rows 0..{len(y) - 1}")
-        torch.manual_seed(self.seed)
-        X, Y = torch.tensor(x), torch.tensor(y)
-        A, R, P = torch.tensor(a, dtype=torch.long), torch.tensor(r), torch.tensor(p)
-        W = torch.zeros(x.shape[1], y.shape[1], dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.Adam([W], lr=self.lr)
+        W = np.zeros((x.shape[1], y.shape[1]))
+        m, v2 = np.zeros_like(W), np.zeros_like(W)
+        b1, b2 = 0.9, 0.999
         self.history = []
-        for _ in range(self.n_steps):
-            opt.zero_grad()
-            logp = torch.log_softmax(X @ W @ Y.T, dim=1)
-            w = torch.exp(logp.gather(1, A[:, None])[:, 0]) / P
-            v = (w * R).sum() / w.sum()
-            se = torch.sqrt((w**2 * (R - v) ** 2).sum() + 1e-12) / w.sum()
-            loss = -(v - self.lam * se) + self.l2 * (W**2).sum()
-            loss.backward()
-            opt.step()
-            self.history.append(float(v.detach()))
-        self.W = W.detach().numpy().copy()
+        for t in range(1, self.n_steps + 1):
+            _, grad, value = poem_objective(W, x, y, a, r, p, self.lam, self.l2)
+            self.history.append(value)
+            m = b1 * m + (1 - b1) * grad
+            v2 = b2 * v2 + (1 - b2) * grad**2
+            W = W + self.lr * (m / (1 - b1**t)) / (np.sqrt(v2 / (1 - b2**t)) + 1e-8)   # Adam ascent
+        self.W = W
         self.item_features_ = y
         return self
 
@@ -494,3 +515,94 @@ def check_doubly_robust(candidate: Callable[..., float]) -> ExerciseResult:
                "with a zero reward model DR must equal IPS")
 
     return run_check("doubly_robust", candidate, dr_value, check)
+
+
+# --------------------------------------------------------------------------------------------
+# The lesson's finite view of lesson 03's product world, and a reward model
+# --------------------------------------------------------------------------------------------
+#: The four time slots the hidden click model distinguishes, with a representative visit time.
+TIME_SLOTS = (("weekday afternoon", "2024-01-01 15:00"), ("weekday morning", "2024-01-01 08:00"),
+              ("weekend afternoon", "2024-01-06 15:00"), ("weekend morning", "2024-01-06 08:00"))
+
+
+@dataclass(frozen=True)
+class ContextTable:
+    """Every context of the world, one row per (user, time slot): C = n_users * 4 rows.
+
+    ``click_probs`` (C, K) is the oracle's exact click probability, ``probs`` (C,) how often
+    each context occurs (users uniform, slots as often as in the world's log), ``features``
+    (C, d) the context vectors a model sees.  Row of user u in slot s: ``4 * u + s``.
+    """
+
+    users: np.ndarray
+    slots: np.ndarray
+    timestamps: np.ndarray
+    probs: np.ndarray
+    click_probs: np.ndarray
+    features: np.ndarray
+
+    def index(self, user_ids, is_morning, is_weekend) -> np.ndarray:
+        """Context row of logged visits (arrays of user ids and 0/1 time flags)."""
+        return 4 * np.asarray(user_ids) + np.asarray(is_morning, int) + 2 * np.asarray(is_weekend, int)
+
+
+def context_table(world) -> ContextTable:
+    """Build the ``ContextTable`` of a ``course_lib.world.World`` from its public API."""
+    n_users, k = world.n_users, world.n_products
+    users = np.repeat(np.arange(n_users), len(TIME_SLOTS))
+    slots = np.tile(np.arange(len(TIME_SLOTS)), n_users)
+    stamps = np.array([np.datetime64(t, "s") for _, t in TIME_SLOTS])[slots]
+    q = world.click_probability(users[:, None], np.arange(k)[None, :], stamps[:, None])
+    log = world.log
+    slot_freq = np.bincount(log["is_morning"].to_numpy(int) + 2 * log["is_weekend"].to_numpy(int),
+                            minlength=len(TIME_SLOTS)) / len(log)
+    probs = slot_freq[slots] / n_users
+    return ContextTable(users, slots, stamps, probs, q, world.context(users, stamps))
+
+
+class RewardModel:
+    """Logistic regression of clicks on context, item and their products: q_hat(x, a) = sigmoid(x^T W y_a + b^T x + c^T y_a + d).
+
+    The reward model of the direct method and of DR.  ``fit`` on logged (x_i, a_i, r_i);
+    ``predict(contexts)`` returns q_hat for every item, shape (n, K).  ``C`` is scikit-learn's
+    inverse L2 strength.
+    """
+
+    def __init__(self, C: float = 1.0):
+        if not C > 0:
+            raise ValueError(f"C must be > 0, got {C}")
+        self.C = C
+        self.coef_: np.ndarray | None = None
+
+    @staticmethod
+    def _design(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.hstack([x, y, (x[:, :, None] * y[:, None, :]).reshape(len(x), -1)])
+
+    def fit(self, context_features, item_features, actions, rewards) -> "RewardModel":
+        """context_features (n, dx) of logged events, item_features (K, dy), actions and 0/1 rewards (n,)."""
+        from sklearn.linear_model import LogisticRegression
+
+        x = _array("context_features", context_features)
+        y = _array("item_features", item_features)
+        a = np.asarray(actions)
+        r = _array("rewards", rewards)
+        if x.ndim != 2 or y.ndim != 2 or len(x) != len(r) or a.shape != r.shape:
+            raise ValueError("need context_features (n, dx), item_features (K, dy), and n actions and rewards")
+        lr = LogisticRegression(C=self.C, max_iter=2000)
+        lr.fit(self._design(x, y[a]), r)
+        dx, dy = x.shape[1], y.shape[1]
+        c = lr.coef_[0]
+        self.b_, self.c_, self.W_ = c[:dx], c[dx:dx + dy], c[dx + dy:].reshape(dx, dy)
+        self.intercept_ = float(lr.intercept_[0])
+        self.coef_ = c
+        self.item_features_ = y
+        return self
+
+    def predict(self, context_features) -> np.ndarray:
+        """q_hat (n, K): predicted click probability of every item in each context."""
+        if self.coef_ is None:
+            raise ValueError("RewardModel is not fitted yet: call fit(...) first")
+        x = np.atleast_2d(_array("context_features", context_features))
+        y = self.item_features_
+        z = x @ self.W_ @ y.T + (x @ self.b_)[:, None] + (y @ self.c_)[None, :] + self.intercept_
+        return 1.0 / (1.0 + np.exp(-z))

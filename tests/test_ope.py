@@ -165,13 +165,33 @@ def test_poem_learns_better_than_uniform_logger():
     q = 1 / (1 + np.exp(-(x @ true_w - 1)))
     a = rng.integers(0, k, n)
     r = (rng.random(n) < q[np.arange(n), a]).astype(float)
-    pol = ope.POEMPolicy(lam=0.5, n_steps=150, seed=0).fit(x, y, a, r, np.full(n, 1 / k))
+    pol = ope.POEMPolicy(lam=0.5, n_steps=150).fit(x, y, a, r, np.full(n, 1 / k))
     probs = pol.predict_proba(x)
     learned = (probs * q).sum(axis=1).mean()
     assert learned > q.mean() + 0.05
     assert pol.select(x[:3]).shape == (3,)
     with pytest.raises(ValueError, match="not fitted"):
         ope.POEMPolicy().predict_proba(x)
+
+
+def test_poem_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    n, k, dx, dy = 50, 5, 3, 4
+    x, y = rng.normal(size=(n, dx)), rng.normal(size=(k, dy))
+    a, r, p = rng.integers(0, k, n), rng.integers(0, 2, n).astype(float), rng.uniform(0.1, 0.5, n)
+    W = rng.normal(0, 0.3, size=(dx, dy))
+    J, grad, v = ope.poem_objective(W, x, y, a, r, p, lam=0.7, l2=0.01)
+    w = ope.softmax(x @ W @ y.T)[np.arange(n), a] / p
+    assert v == pytest.approx(ope.snips(r, p, ope.softmax(x @ W @ y.T)[np.arange(n), a]).value)
+    assert J == pytest.approx(v - 0.7 * np.sqrt((w**2 * (r - v) ** 2).sum()) / w.sum() - 0.01 * (W**2).sum())
+    num = np.zeros_like(W)
+    for i in range(dx):
+        for j in range(dy):
+            E = np.zeros_like(W)
+            E[i, j] = 1e-6
+            num[i, j] = (ope.poem_objective(W + E, x, y, a, r, p, 0.7, 0.01)[0]
+                         - ope.poem_objective(W - E, x, y, a, r, p, 0.7, 0.01)[0]) / 2e-6
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
 
 
 def test_checkers_pass_reference_and_reject_plausible_mistakes(monkeypatch):

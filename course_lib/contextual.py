@@ -93,10 +93,12 @@ class _LinearBandit:
 
     # --- learning
     def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> _LinearBandit:
-        """Add observations ``(arm_t, r_t, x_t)`` to each arm's ridge statistics (exact, in order).
+        """Add observations ``(arm_t, r_t, x_t)`` to each arm's ridge statistics, in order.
 
-        Distinct arms update together with a vectorised Sherman-Morrison step; an arm seen several
-        times in the batch uses the Woodbury identity, which equals the sequential rank-one updates.
+        Every observation is one Sherman-Morrison rank-one update (equation SM) of its arm's
+        ``A^{-1}``.  The batch runs in rounds: round ``j`` applies the ``j``-th observation of every
+        arm in the batch at once (distinct arms, so one vectorised step), which is exactly the
+        sequence of single updates.  ``b_a += r x`` is a sum, so it is added in one go.
         """
         X = self._contexts(contexts)
         a = self._arms(arms)
@@ -107,18 +109,17 @@ class _LinearBandit:
             raise ValueError("rewards contain NaN or infinite values")
         np.add.at(self.b, a, r[:, None] * X)
         np.add.at(self.counts, a, 1)
-        uniq, first = np.unique(a, return_index=True)
-        if len(uniq) == len(a):  # one observation per arm: batched Sherman-Morrison
-            Ax = np.einsum("kij,kj->ki", self.A_inv[a], X)
-            denom = 1.0 + np.einsum("ki,ki->k", X, Ax)
-            self.A_inv[a] -= Ax[:, :, None] * Ax[:, None, :] / denom[:, None, None]
-            return self
-        for arm in uniq:  # Woodbury: (A + X^T X)^-1 = A^-1 - A^-1 X^T (I + X A^-1 X^T)^-1 X A^-1
-            Xa = X[a == arm]
-            AX = self.A_inv[arm] @ Xa.T
-            S = np.eye(len(Xa)) + Xa @ AX
-            self.A_inv[arm] -= AX @ np.linalg.solve(S, AX.T)
-            self.A_inv[arm] = 0.5 * (self.A_inv[arm] + self.A_inv[arm].T)
+        order = np.argsort(a, kind="stable")  # events grouped by arm, each arm's in time order
+        sorted_arms = a[order]
+        group_start = np.searchsorted(sorted_arms, sorted_arms, side="left")
+        occurrence = np.empty(len(a), dtype=int)
+        occurrence[order] = np.arange(len(a)) - group_start  # j: this is the arm's j-th event here
+        for j in range(int(occurrence.max(initial=-1)) + 1):
+            rows = np.flatnonzero(occurrence == j)  # at most one event per arm
+            arm, x = a[rows], X[rows]
+            Ax = np.einsum("kij,kj->ki", self.A_inv[arm], x)                   # A^{-1} x
+            denom = 1.0 + np.einsum("ki,ki->k", x, Ax)                         # 1 + x^T A^{-1} x
+            self.A_inv[arm] -= Ax[:, :, None] * Ax[:, None, :] / denom[:, None, None]  # (SM)
         return self
 
     def update(self, arm: int, reward: float, context: Any) -> _LinearBandit:
@@ -263,6 +264,9 @@ def live_loop(world, policy: _LinearBandit, n_visits: int, seed: int, k: int = 5
         raise ValueError(f"k must be between 1 and {world.n_products}, got {k}")
     if policy.n_arms != world.n_products:
         raise ValueError(f"the policy has {policy.n_arms} arms but the world {world.n_products} products")
+    if policy.n_features != world.context_dim:
+        raise ValueError(f"the policy expects {policy.n_features} context features but the world's context has "
+                         f"{world.context_dim} (world.context_names); build it with n_features=world.context_dim")
     rng = np.random.default_rng(seed)
     users = rng.integers(0, world.n_users, n_visits)
     times = random_timestamps(n_visits, rng)

@@ -19,7 +19,7 @@ def test_sherman_morrison_updates_equal_the_direct_inverse():
     m = C.LinUCB(6, 4, alpha=1.0, l2_lambda=2.0)
     for a, rr, x in zip(arms, r, X):  # one rank-one update at a time
         m.update(int(a), rr, x)
-    batch = C.LinUCB(6, 4, alpha=1.0, l2_lambda=2.0).partial_fit(arms, r, X)  # Woodbury per arm
+    batch = C.LinUCB(6, 4, alpha=1.0, l2_lambda=2.0).partial_fit(arms, r, X)  # batched rank-one rounds
     for a in range(6):
         Xa = X[arms == a]
         A = 2.0 * np.eye(4) + Xa.T @ Xa
@@ -27,6 +27,22 @@ def test_sherman_morrison_updates_equal_the_direct_inverse():
         np.testing.assert_allclose(batch.A_inv[a], np.linalg.inv(A), atol=1e-12)
         np.testing.assert_allclose(m.theta[a], np.linalg.solve(A, Xa.T @ r[arms == a]), atol=1e-12)
     assert m.counts.tolist() == np.bincount(arms, minlength=6).tolist()
+    # the batch is the same sequence of rank-one updates, in the same order per arm
+    np.testing.assert_allclose(batch.A_inv, m.A_inv, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(batch.b, m.b, rtol=0, atol=1e-12)
+
+
+def test_many_rank_one_updates_on_one_arm_stay_exact():
+    rng = np.random.default_rng(4)
+    d = 13
+    X = rng.random((5000, d))  # the lesson's width, non-negative features like the world's
+    m = C.LinUCB(1, d, l2_lambda=1.0)
+    for x in X:
+        m.update(0, 1.0, x)
+    A = np.eye(d) + X.T @ X
+    np.testing.assert_allclose(m.A_inv[0], np.linalg.inv(A), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(m.A_inv[0] @ A, np.eye(d), atol=1e-8)
+    np.testing.assert_array_equal(m.A_inv[0], m.A_inv[0].T)  # SM keeps the inverse symmetric
 
 
 def test_scores_equal_a_hand_computation():
@@ -41,13 +57,14 @@ def test_scores_equal_a_hand_computation():
     assert m.predict([[1.0, 1.0]], k=2).tolist() == [[0, 1]]
 
 
-@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.5])
-def test_expectations_match_mabwiser_configured_alike(alpha):
+@pytest.mark.parametrize("alpha, l2_lambda", [(0.0, 1.0), (0.5, 1.0), (1.5, 1.0), (1.0, 2.5)])
+def test_expectations_match_mabwiser_configured_alike(alpha, l2_lambda):
     from mabwiser.mab import MAB, LearningPolicy
 
     X, arms, r = _data(n=400, d=5, k=7, seed=3)
-    ours = C.LinUCB(7, 5, alpha=alpha, l2_lambda=1.0).partial_fit(arms[:300], r[:300], X[:300])
-    mab = MAB(list(range(7)), LearningPolicy.LinUCB(alpha=alpha, l2_lambda=1.0, scale=False), seed=0)
+    assert set(arms[:300].tolist()) == set(range(7))  # every arm trained by the first fit
+    ours = C.LinUCB(7, 5, alpha=alpha, l2_lambda=l2_lambda).partial_fit(arms[:300], r[:300], X[:300])
+    mab = MAB(list(range(7)), LearningPolicy.LinUCB(alpha=alpha, l2_lambda=l2_lambda, scale=False), seed=0)
     mab.fit(arms[:300], r[:300], X[:300])
     for i in range(300, 400, 20):  # then live updates on both
         ours.partial_fit(arms[i:i + 20], r[i:i + 20], X[i:i + 20])
@@ -55,6 +72,22 @@ def test_expectations_match_mabwiser_configured_alike(alpha):
     theirs = np.array([[d[a] for a in range(7)] for d in mab.predict_expectations(X[:30])])
     np.testing.assert_allclose(ours.predict_expectations(X[:30]), theirs, atol=1e-12)
     assert ours.predict(X[:30])[:, 0].tolist() == mab.predict(X[:30])
+
+
+def test_mabwiser_untrained_arm_differs_only_when_lambda_is_not_one():
+    # The lesson's note: an arm MABWiser has never fitted keeps A^{-1} = lambda I (not I / lambda).
+    from mabwiser.mab import MAB, LearningPolicy
+
+    X, arms, r = _data(n=100, d=3, k=2, seed=1)
+    X0 = X[:4]
+    for lam in (1.0, 4.0):
+        ours = C.LinUCB(3, 3, alpha=1.0, l2_lambda=lam).partial_fit(arms, r, X)  # arm 2 never played
+        mab = MAB([0, 1, 2], LearningPolicy.LinUCB(alpha=1.0, l2_lambda=lam, scale=False), seed=0)
+        mab.fit(arms, r, X)
+        theirs = np.array([[e[a] for a in range(3)] for e in mab.predict_expectations(X0)])
+        np.testing.assert_allclose(theirs[:, :2], ours.predict_expectations(X0)[:, :2], atol=1e-12)
+        np.testing.assert_allclose(ours.predict_expectations(X0)[:, 2], np.sqrt((X0 ** 2).sum(1) / lam))
+        np.testing.assert_allclose(theirs[:, 2], np.sqrt(lam * (X0 ** 2).sum(1)))
 
 
 def test_new_arm_starts_from_the_prior_and_is_explored():
@@ -105,6 +138,39 @@ def test_validation_messages():
         m.partial_fit([0, 1], [1.0], [[1.0, 1.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="k must be"):
         m.predict([[1.0, 1.0]], k=4)
+    with pytest.raises(ValueError, match="l2_lambda must be > 0, got -1"):
+        C.LinUCB(3, 2, l2_lambda=-1)
+    with pytest.raises(ValueError, match="alpha must be >= 0, got nan"):
+        C.LinUCB(3, 2, alpha=float("nan"))
+    with pytest.raises(ValueError, match="unknown arm"):
+        m.partial_fit([0, -1], [1.0, 0.0], [[1.0, 1.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="integer indices"):
+        m.update(1.5, 1.0, [1.0, 1.0])
+    with pytest.raises(ValueError, match="rewards contain NaN"):
+        m.update(0, np.nan, [1.0, 1.0])
+    with pytest.raises(ValueError, match="2 features"):
+        m.update(0, 1.0, [1.0])
+    with pytest.raises(ValueError, match="n_arms and n_features must be >= 1"):
+        C.LinUCB(0, 2)
+    with pytest.raises(ValueError, match="v must be >= 0"):
+        C.LinTS(3, 2, v=-0.1)
+    with pytest.raises(ValueError, match="epsilon must be in"):
+        C.LinGreedy(3, 2, epsilon=1.5)
+    # a failed call leaves the model untouched
+    np.testing.assert_array_equal(m.A_inv, np.broadcast_to(np.eye(2), (3, 2, 2)))
+    np.testing.assert_array_equal(m.b, 0)
+
+
+def test_live_loop_validation():
+    from course_lib.world import load_world
+
+    world = load_world()
+    with pytest.raises(ValueError, match="the policy has 3 arms but the world 200 products"):
+        C.live_loop(world, C.LinUCB(3, world.context_dim), 10, seed=0)
+    with pytest.raises(ValueError, match="n_visits must be >= 1"):
+        C.live_loop(world, C.LinUCB(200, world.context_dim), 0, seed=0)
+    with pytest.raises(ValueError, match="expects 4 context features but the world's context has 13"):
+        C.live_loop(world, C.LinUCB(200, 4), 10, seed=0)
 
 
 def test_cascade_click_and_slate_probability():

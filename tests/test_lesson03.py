@@ -29,6 +29,11 @@ def test_the_model_learned_the_hidden_rules(r):
     assert r["learned.saturday_pizza_burger_share"] > 0.7
     assert r["learned.pricey_est_young"] < r["learned.pricey_est_older"]
     assert r["learned.pricey_shown_young"] < r["learned.pricey_shown_older"] / 3
+    # the truth the model never saw points the same way, and more strongly
+    assert r["learned.pricey_true_young"] < r["learned.pricey_true_older"] / 5
+    # the exploration bonus still tries the priciest items, more often for older users
+    assert r["learned.pricey_shown_ucb_young"] > r["learned.pricey_shown_young"]
+    assert r["learned.pricey_shown_ucb_young"] < r["learned.pricey_shown_ucb_older"]
 
 
 def test_linucb_agrees_with_mabwiser(r):
@@ -41,8 +46,22 @@ def test_cold_start_exploration_and_bayesian_new_user(r):
     assert r["cold.shows_linucb"] > 30 and r["cold.clicks_linucb"] > 0
     assert r["newuser.flat_white_sd"] < r["newuser.prior_sd"] / 2
     assert r["newuser.flat_white_mean"] > 2 * r["newuser.flat_white_sd"]
+    # at Monday 08:00 the coffee clearly beats the pizza for the newcomer
+    assert r["newuser.flat_white_mean"] - r["newuser.margherita_mean"] > 2 * r["newuser.flat_white_sd"]
+    assert r["newuser.margherita_sd"] < r["newuser.prior_sd"] / 2
+
+
+def test_memory_figures_follow_the_closed_form(r):
+    # float64 A^{-1} (d x d) and b (d) per arm; the lesson's context has d = 13
+    assert r["memory.catalogue_mb"] == pytest.approx(200 * (13 * 13 + 13) * 8 / 1e6, rel=1e-3)
+    assert r["memory.million_arms_d100_gb"] == pytest.approx(1e6 * (100 * 100 + 100) * 8 / 1e9, rel=1e-3)
 
 
 def test_exercises_agree_with_the_library(r):
     assert r["exercise.score_diff"] < 1e-9
     assert r["exercise.sm_error"] < 1e-9
+    from course_lib.world import load_world
+
+    world = load_world()
+    flat_white = int(world.products.index[world.products.name == "Flat White"][0])
+    assert r["exercise.sm_updates"] == int((world.log.product_id == flat_white).sum())

@@ -1,0 +1,506 @@
+"""Lesson 01: online learning with SGD, AdaGrad and FTRL-Proximal.
+
+Learners follow the scikit-learn verbs: ``partial_fit(X, y)`` takes one optimiser step per row,
+in order; ``predict_proba`` / ``predict`` score rows.  ``X`` is a dense array or a SciPy sparse
+matrix with ``n_features`` columns (hashed click features are sparse).  Optimisers update only the
+coordinates a row touches, so a step costs O(non-zeros), not O(n_features).
+
+Equations, numbered as in the lesson:
+  (1.1) SGD           theta <- theta - eta_t g_t,  eta_t = eta (constant) or eta / sqrt(t)
+  (1.2) AdaGrad       G_i <- G_i + g_i^2,  theta_i <- theta_i - eta / (sqrt(G_i) + eps) g_i
+                      (Duchi, Hazan and Singer, JMLR 2011)
+  (1.3) FTRL-Proximal per-coordinate z_i, n_i (McMahan et al., "Ad Click Prediction: a View from
+                      the Trenches", KDD 2013, Algorithm 1)
+  (1.4) progressive validation: predict each event, score it, then learn from it
+                      (Blum, Kalai and Langford, COLT 1999)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .exercises import ExerciseResult, run_check
+
+__all__ = [
+    "SGD", "AdaGrad", "FTRLProximal", "OnlineLogisticRegression", "OnlineLinearRegression",
+    "sgd_update", "adagrad_update", "ftrl_update", "progressive_validation", "progressive_sgd_grid",
+    "logloss_per_event", "rolling_logloss", "windowed_auc", "recovery_time",
+    "check_adagrad_update", "check_progressive_validation",
+]
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+def _positive(name: str, value: float, allow_zero: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        need = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {need}, got {value!r}")
+    return v
+
+
+def _check_X(X, n_features: int):
+    """Return X as CSR or a 2-D float array, after checking width and finiteness."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=float)
+        data = X.data
+    else:
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            raise ValueError(f"X must be 2-D (n_events, n_features); got shape {X.shape}. "
+                             "For one event use X.reshape(1, -1).")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_events, n_features); got shape {X.shape}")
+        data = X
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features but the model was built with n_features={n_features}")
+    if not np.all(np.isfinite(data)):
+        raise ValueError("X contains NaN or infinite values; impute or drop them before learning")
+    return X
+
+
+def _check_y(y, n_rows: int, binary: bool) -> np.ndarray:
+    y = np.asarray(y, dtype=float).ravel()
+    if y.shape[0] != n_rows:
+        raise ValueError(f"y has {y.shape[0]} values but X has {n_rows} rows")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values")
+    if binary and not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must hold 0/1 labels (click or no click) for logistic regression")
+    return y
+
+
+# --------------------------------------------------------------------------- update rules (pure)
+
+def sgd_update(w: np.ndarray, g: np.ndarray, eta: float) -> np.ndarray:
+    """Eq. (1.1): ``w - eta * g``."""
+    return w - eta * g
+
+
+def adagrad_update(w: np.ndarray, G: np.ndarray, g: np.ndarray, eta: float, eps: float = 1e-8
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. (1.2), per coordinate: accumulate ``G += g**2`` first, then ``w -= eta / (sqrt(G) + eps) * g``.
+
+    Returns the new ``(w, G)``; the inputs are left unchanged.
+    """
+    G = G + g * g
+    return w - eta / (np.sqrt(G) + eps) * g, G
+
+
+def ftrl_update(w: np.ndarray, z: np.ndarray, n: np.ndarray, g: np.ndarray, alpha: float, beta: float,
+                l1: float, l2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eq. (1.3), McMahan et al. (2013) Algorithm 1 for the touched coordinates; returns new ``(w, z, n)``.
+
+    sigma = (sqrt(n + g^2) - sqrt(n)) / alpha;  z += g - sigma w;  n += g^2;
+    w = 0 if |z| <= l1 else -(z - sign(z) l1) / ((beta + sqrt(n)) / alpha + l2).
+    """
+    n_new = n + g * g
+    sigma = (np.sqrt(n_new) - np.sqrt(n)) / alpha
+    z = z + g - sigma * w
+    w = np.where(np.abs(z) <= l1, 0.0, -(z - np.sign(z) * l1) / ((beta + np.sqrt(n_new)) / alpha + l2))
+    return w, z, n_new
+
+
+# --------------------------------------------------------------------------- optimisers
+
+class SGD:
+    """Plain SGD, eq. (1.1), with a ``"constant"`` or ``"invsqrt"`` (eta / sqrt(t)) learning rate."""
+
+    def __init__(self, eta: float = 0.1, schedule: str = "constant"):
+        self.eta = _positive("eta (the learning rate)", eta)
+        if schedule not in ("constant", "invsqrt"):
+            raise ValueError(f"schedule must be 'constant' or 'invsqrt', got {schedule!r}")
+        self.schedule = schedule
+        self.t = 0
+
+    def init(self, n_weights: int) -> None:
+        self.t = 0
+
+    def rate(self) -> float:
+        """eta_t for the step about to be taken (t counts steps from 1)."""
+        return self.eta if self.schedule == "constant" else self.eta / math.sqrt(self.t + 1)
+
+    def step(self, w: np.ndarray, idx: np.ndarray, g: np.ndarray) -> None:
+        w[idx] = sgd_update(w[idx], g, self.rate())
+        self.t += 1
+
+    def kernel(self, w: list) -> tuple[Callable[[list, list], None], Callable[[], None]]:
+        """``step`` on Python floats, for the fused loop (an event touches a handful of weights, where
+        NumPy's per-call overhead dominates); ``finish`` writes the state back.  Same maths as ``step``."""
+        eta, invsqrt, t0 = self.eta, self.schedule == "invsqrt", self.t
+        t = [t0]
+
+        def step(idx: list, g: list) -> None:
+            rate = eta / math.sqrt(t[0] + 1) if invsqrt else eta
+            for i, gi in zip(idx, g):
+                w[i] -= rate * gi
+            t[0] += 1
+
+        def finish() -> None:
+            self.t = t[0]
+        return step, finish
+
+    def __repr__(self) -> str:
+        return f"SGD(eta={self.eta:g}, schedule={self.schedule!r})"
+
+
+class AdaGrad:
+    """AdaGrad, eq. (1.2): each coordinate's rate shrinks with its own squared-gradient sum G_i."""
+
+    def __init__(self, eta: float = 0.5, eps: float = 1e-8,
+                 update: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None):
+        self.eta = _positive("eta (the learning rate)", eta)
+        self.eps = _positive("eps", eps, allow_zero=True)
+        self.update = update or adagrad_update
+        self.G = np.zeros(0)
+
+    def init(self, n_weights: int) -> None:
+        self.G = np.zeros(n_weights)
+
+    def step(self, w: np.ndarray, idx: np.ndarray, g: np.ndarray) -> None:
+        w[idx], self.G[idx] = self.update(w[idx], self.G[idx], g, self.eta, self.eps)
+
+    def kernel(self, w: list) -> tuple[Callable[[list, list], None], Callable[[], None]] | None:
+        """Python-float ``step`` for the fused loop (see ``SGD.kernel``); None with a custom ``update``,
+        which then runs as written."""
+        if self.update is not adagrad_update:
+            return None
+        eta, eps, G = self.eta, self.eps, self.G.tolist()
+        sqrt = math.sqrt
+
+        def step(idx: list, g: list) -> None:
+            for i, gi in zip(idx, g):
+                if not gi:      # no gradient, no change (and no 0/0 when eps = 0)
+                    continue
+                Gi = G[i] + gi * gi
+                G[i] = Gi
+                w[i] -= eta / (sqrt(Gi) + eps) * gi
+
+        def finish() -> None:
+            self.G[:] = G
+        return step, finish
+
+    def __repr__(self) -> str:
+        return f"AdaGrad(eta={self.eta:g})"
+
+
+class FTRLProximal:
+    """FTRL-Proximal with L1 and L2, eq. (1.3) (McMahan et al., KDD 2013): sparse weights under L1."""
+
+    def __init__(self, alpha: float = 0.5, beta: float = 1.0, l1: float = 0.0, l2: float = 0.0):
+        self.alpha = _positive("alpha", alpha)
+        self.beta = _positive("beta", beta, allow_zero=True)
+        self.l1 = _positive("l1", l1, allow_zero=True)
+        self.l2 = _positive("l2", l2, allow_zero=True)
+        self.z = np.zeros(0)
+        self.n = np.zeros(0)
+
+    def init(self, n_weights: int) -> None:
+        self.z = np.zeros(n_weights)
+        self.n = np.zeros(n_weights)
+
+    def step(self, w: np.ndarray, idx: np.ndarray, g: np.ndarray) -> None:
+        w[idx], self.z[idx], self.n[idx] = ftrl_update(w[idx], self.z[idx], self.n[idx], g,
+                                                       self.alpha, self.beta, self.l1, self.l2)
+
+    def kernel(self, w: list) -> tuple[Callable[[list, list], None], Callable[[], None]]:
+        """Python-float ``step`` for the fused loop (see ``SGD.kernel``); same maths as ``ftrl_update``."""
+        alpha, beta, l1, l2 = self.alpha, self.beta, self.l1, self.l2
+        z, n = self.z.tolist(), self.n.tolist()
+        sqrt = math.sqrt
+
+        def step(idx: list, g: list) -> None:
+            for i, gi in zip(idx, g):
+                ni = n[i]
+                n_new = ni + gi * gi
+                zi = z[i] + gi - (sqrt(n_new) - sqrt(ni)) / alpha * w[i]
+                z[i], n[i] = zi, n_new
+                if abs(zi) <= l1:
+                    w[i] = 0.0
+                else:
+                    w[i] = -(zi - math.copysign(l1, zi)) / ((beta + sqrt(n_new)) / alpha + l2)
+
+        def finish() -> None:
+            self.z[:] = z
+            self.n[:] = n
+        return step, finish
+
+    def __repr__(self) -> str:
+        return f"FTRLProximal(alpha={self.alpha:g}, beta={self.beta:g}, l1={self.l1:g}, l2={self.l2:g})"
+
+
+# --------------------------------------------------------------------------- learners
+
+class _OnlineLinearModel:
+    _binary = False
+
+    def __init__(self, n_features: int, optimizer=None, fit_intercept: bool = True):
+        if not isinstance(n_features, (int, np.integer)) or n_features < 1:
+            raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
+        self.n_features = int(n_features)
+        self.optimizer = optimizer if optimizer is not None else SGD()
+        if not all(hasattr(self.optimizer, m) for m in ("init", "step")):
+            raise ValueError("optimizer must be an optimiser object such as SGD(), AdaGrad() or FTRLProximal()")
+        self.fit_intercept = bool(fit_intercept)
+        self.w = np.zeros(self.n_features + 1)  # the last weight is the intercept
+        self.optimizer.init(self.n_features + 1)
+        self.n_seen = 0
+
+    @property
+    def coef_(self) -> np.ndarray:
+        return self.w[:-1]
+
+    @property
+    def intercept_(self) -> float:
+        return float(self.w[-1])
+
+    def decision_function(self, X) -> np.ndarray:
+        X = _check_X(X, self.n_features)
+        return np.asarray(X @ self.w[:-1]).ravel() + self.w[-1]
+
+    def _link(self, z: float) -> float:
+        return z
+
+    def _rows(self, X):
+        """Yield (indices, values) per row, the intercept's column appended."""
+        bias = self.n_features
+        if sp.issparse(X):
+            indptr, indices, data = X.indptr, X.indices, X.data
+            for i in range(X.shape[0]):
+                a, b = indptr[i], indptr[i + 1]
+                yield np.append(indices[a:b], bias), np.append(data[a:b], 1.0)
+        else:
+            idx = np.arange(self.n_features + 1)
+            ones = np.ones((X.shape[0], 1))
+            for row in np.hstack([X, ones]):
+                yield idx, row
+
+    def _learn(self, X, y: np.ndarray) -> np.ndarray:
+        """Predict-then-learn over the rows of validated X; returns the predictions made before each step.
+
+        The built-in optimisers run on Python floats (``optimizer.kernel``): an event touches a
+        handful of weights, too few for NumPy's per-call overhead to pay.  An optimiser without a
+        kernel (AdaGrad with a student's ``update``) runs its NumPy ``step``.
+        """
+        kernel = getattr(self.optimizer, "kernel", None)
+        wl = self.w.tolist()
+        fast = kernel(wl) if kernel is not None else None
+        if fast is None:
+            return self._learn_numpy(X, y)
+        step, finish = fast
+        link, bias, fit_b = self._link, self.n_features, self.fit_intercept
+        preds = [0.0] * len(y)
+        if sp.issparse(X):
+            indptr, indices, data = X.indptr.tolist(), X.indices.tolist(), X.data.tolist()
+            rows = ((indices[a:b], data[a:b]) for a, b in zip(indptr[:-1], indptr[1:]))
+        else:
+            cols = list(range(self.n_features))
+            rows = ((cols, r) for r in X.tolist())
+        for t, ((idx, x), label) in enumerate(zip(rows, y.tolist())):
+            if fit_b:
+                idx, x = idx + [bias], x + [1.0]
+            p = link(sum(wl[i] * v for i, v in zip(idx, x)))
+            preds[t] = p
+            r = p - label
+            step(idx, [r * v for v in x])  # both losses have gradient (prediction - y) x
+        finish()
+        self.w[:] = wl
+        self.n_seen += len(y)
+        return np.array(preds)
+
+    def _learn_numpy(self, X, y: np.ndarray) -> np.ndarray:
+        w, step, link = self.w, self.optimizer.step, self._link
+        preds = np.empty(len(y))
+        for t, (idx, x) in enumerate(self._rows(X)):
+            if not self.fit_intercept:
+                idx, x = idx[:-1], x[:-1]
+            p = link(float(w[idx] @ x))
+            preds[t] = p
+            step(w, idx, (p - y[t]) * x)  # both losses have gradient (prediction - y) x
+        self.n_seen += len(y)
+        return preds
+
+    def partial_fit(self, X, y):
+        """One optimiser step per row of ``X`` (n_events, n_features), in order; returns self."""
+        X = _check_X(X, self.n_features)
+        y = _check_y(y, X.shape[0], self._binary)
+        self._learn(X, y)
+        return self
+
+
+class OnlineLogisticRegression(_OnlineLinearModel):
+    """Logistic regression learned one event at a time: p = sigmoid(w.x + b), log-loss gradient (p - y) x."""
+
+    _binary = True
+
+    def _link(self, z: float) -> float:
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Click probability of each row, shape (n_events,)."""
+        z = self.decision_function(X)
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # a numerically stable sigmoid
+
+    def predict(self, X) -> np.ndarray:
+        """0/1 labels at threshold 0.5."""
+        return (self.predict_proba(X) >= 0.5).astype(int)
+
+
+class OnlineLinearRegression(_OnlineLinearModel):
+    """Least-squares regression learned one event at a time: y_hat = w.x + b, gradient (y_hat - y) x."""
+
+    def predict(self, X) -> np.ndarray:
+        return self.decision_function(X)
+
+
+# --------------------------------------------------------------------------- progressive validation
+
+def progressive_validation(model: _OnlineLinearModel, X, y) -> np.ndarray:
+    """Eq. (1.4): for each event in order, predict it, then learn from it; returns the predictions.
+
+    Each prediction is made before the model has seen its label, so the mean loss of these
+    predictions is an honest, held-out estimate that uses every event for both testing and training.
+    """
+    X = _check_X(X, model.n_features)
+    y = _check_y(y, X.shape[0], model._binary)
+    return model._learn(X, y)
+
+
+def progressive_sgd_grid(X: np.ndarray, y: np.ndarray, etas, fit_intercept: bool = True) -> np.ndarray:
+    """Progressive validation of many SGD logistic learners at once (constant rates ``etas``).
+
+    ``X``: (n_streams, n_events, n_features) dense, ``y``: (n_streams, n_events).  Returns the
+    predictions, shape (n_streams, len(etas), n_events): entry [s, k] equals
+    ``progressive_validation(OnlineLogisticRegression(d, SGD(etas[k])), X[s], y[s])``, computed
+    with one loop over time for all streams and rates together.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 3 or y.shape != X.shape[:2]:
+        raise ValueError(f"X must be (n_streams, n_events, n_features) and y (n_streams, n_events); "
+                         f"got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite")
+    etas = np.asarray([_positive("eta", e) for e in np.atleast_1d(etas)])
+    S, T, d = X.shape
+    if fit_intercept:
+        X = np.concatenate([X, np.ones((S, T, 1))], axis=2)
+    W = np.zeros((S, len(etas), X.shape[2]))
+    preds = np.empty((S, len(etas), T))
+    for t in range(T):
+        x = X[:, t, :]                                   # (S, d)
+        z = np.einsum("skd,sd->sk", W, x)
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))
+        preds[:, :, t] = p
+        W -= (etas * (p - y[:, t, None]))[:, :, None] * x[:, None, :]
+    return preds
+
+
+# --------------------------------------------------------------------------- stream metrics
+
+def logloss_per_event(y, p, eps: float = 1e-15) -> np.ndarray:
+    """-[y log p + (1 - y) log(1 - p)] for each event (p clipped to [eps, 1 - eps])."""
+    p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
+    y = np.asarray(y, dtype=float)
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+def rolling_logloss(y, p, window: int) -> np.ndarray:
+    """Mean log-loss over the trailing ``window`` events at each point of the stream."""
+    from .plots import rolling_mean
+
+    return rolling_mean(logloss_per_event(y, p), window)
+
+
+def windowed_auc(y, p, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """AUC of consecutive blocks of ``window`` events; returns (block end positions, AUCs)."""
+    from sklearn.metrics import roc_auc_score
+
+    y, p = np.asarray(y), np.asarray(p)
+    ends, aucs = [], []
+    for a in range(0, len(y) - window + 1, window):
+        yy = y[a:a + window]
+        if 0 < yy.sum() < len(yy):
+            ends.append(a + window)
+            aucs.append(roc_auc_score(yy, p[a:a + window]))
+    return np.array(ends), np.array(aucs)
+
+
+def recovery_time(excess: np.ndarray, start: int, threshold: float, window: int) -> np.ndarray:
+    """Events after ``start`` until the trailing-``window`` mean of ``excess`` first falls below ``threshold``.
+
+    ``excess``: (..., n_events) per-event loss above the oracle's.  Runs that never recover get
+    ``n_events - start`` (the stream ended first).
+    """
+    from .plots import rolling_mean
+
+    r = rolling_mean(np.asarray(excess, dtype=float)[..., start:], window)
+    r[..., : window - 1] = np.inf  # a full window after the change before we call it recovered
+    below = r < threshold
+    hit = below.argmax(axis=-1)
+    return np.where(below.any(axis=-1), hit + 1, r.shape[-1])
+
+
+# --------------------------------------------------------------------------- exercise checkers
+
+@dataclass
+class _Case:
+    w: np.ndarray
+    G: np.ndarray
+    g: np.ndarray
+
+
+def _check_adagrad(fn: Callable) -> None:
+    # Two hand-computed steps on one coordinate: eta = 1, eps = 0.
+    w, G = fn(np.array([0.0]), np.array([0.0]), np.array([2.0]), 1.0, 0.0)
+    assert np.allclose(G, [4.0]), f"after g = 2, G should be 0 + 2**2 = 4, got {np.ravel(G)}"
+    assert np.allclose(w, [-1.0]), (
+        f"after g = 2 from w = 0, w should be 0 - 1/sqrt(4) * 2 = -1, got {np.ravel(w)} "
+        "(add g**2 to G before taking the step)")
+    w, G = fn(w, G, np.array([-3.0]), 1.0, 0.0)
+    assert np.allclose(G, [13.0]) and np.allclose(w, [-1.0 + 3.0 / math.sqrt(13.0)]), (
+        f"second step (g = -3): expected G = 13 and w = {-1 + 3 / math.sqrt(13):.4f}, got G = {np.ravel(G)}, "
+        f"w = {np.ravel(w)}")
+    rng = np.random.default_rng(0)
+    case = _Case(rng.normal(size=5), rng.uniform(0, 2, 5), rng.normal(size=5))
+    w_in, G_in = case.w.copy(), case.G.copy()
+    got = fn(case.w, case.G, case.g, 0.3, 1e-8)
+    want = adagrad_update(w_in, G_in, case.g, 0.3, 1e-8)
+    assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1]), (
+        "per-coordinate update on 5 coordinates differs from eq. (1.2): each coordinate uses its own G_i")
+
+
+def check_adagrad_update(fn: Callable) -> ExerciseResult:
+    """Exercise 1: ``fn(w, G, g, eta, eps) -> (w, G)`` implements AdaGrad's step, eq. (1.2)."""
+    return run_check("adagrad_update", fn, adagrad_update, _check_adagrad)
+
+
+def _check_pv(fn: Callable) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    y = (rng.uniform(size=60) < 0.5).astype(float)
+    model = OnlineLogisticRegression(3, SGD(0.5))
+    got = np.asarray(fn(model, X, y), dtype=float)
+    ref_model = OnlineLogisticRegression(3, SGD(0.5))
+    want = progressive_validation(ref_model, X, y)
+    assert got.shape == want.shape, f"return one prediction per event: expected shape {want.shape}, got {got.shape}"
+    assert np.isclose(got[0], 0.5), (
+        "the first prediction must come from the untouched model (0.5): predict each event before learning from it")
+    assert np.allclose(got, want), "predictions differ from predict-then-learn on each event, in order"
+    assert np.allclose(model.w, ref_model.w), "the model must have learned from every event by the end"
+
+
+def check_progressive_validation(fn: Callable) -> ExerciseResult:
+    """Exercise 2: ``fn(model, X, y) -> predictions`` is the predict-then-learn loop, eq. (1.4)."""
+    return run_check("progressive_validation", fn, progressive_validation, _check_pv)

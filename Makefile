@@ -14,7 +14,6 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export JUPYTER_PREFER_ENV_PATH := 1
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # pytest workers; set JOBS=1 to run serially.
 JOBS ?= 2

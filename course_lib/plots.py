@@ -7,11 +7,27 @@ import numpy as np
 
 
 def use_course_style() -> None:
-    """Seaborn's whitegrid look at a size that reads well on a laptop screen and in a PDF."""
+    """Seaborn's whitegrid look at a size that reads well on a laptop screen and in a PDF.
+
+    In a Jupyter kernel it also selects the inline backend, so figures are drawn (and stored in
+    the notebook) even when the environment sets ``MPLBACKEND=Agg``.
+    """
     import seaborn as sns
+
+    _inline_in_jupyter()
 
     sns.set_theme(style="whitegrid", context="notebook")
     plt.rcParams.update({"figure.figsize": (8, 4), "figure.dpi": 90, "axes.titleweight": "bold"})
+
+
+def _inline_in_jupyter() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell" and "inline" not in plt.get_backend():
+        shell.run_line_magic("matplotlib", "inline")
 
 
 def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:

@@ -362,7 +362,8 @@ class DiscountedUCB(Policy):
 
     Discounted counts N_i = sum_s gamma^(t-s) 1{a_s = i} and sums; index
     S_i / N_i + c sqrt(ln n_t / N_i) with n_t = sum_i N_i.  ``gamma`` in (0, 1]: 1 is UCB1;
-    the memory is about 1 / (1 - gamma) steps.
+    the memory is about 1 / (1 - gamma) steps.  The paper's padding 2B sqrt(xi ln n_t / N_i), with
+    rewards bounded by B = 1 and xi = 1/2, is ``c = sqrt(2)`` (the default).
     """
 
     def __init__(self, n_arms: int, gamma: float = 0.99, c: float = SQRT2, runs: int | None = None,
@@ -395,7 +396,9 @@ class SlidingWindowUCB(Policy):
     """Sliding-window UCB (Garivier and Moulines 2011): UCB computed on the last ``window`` steps only.
 
     Index S_i / N_i + c sqrt(ln min(t, window) / N_i), with N_i and S_i the pulls and rewards of
-    arm i among the last ``window`` steps; an arm absent from the window gets +inf.
+    arm i among the last ``window`` steps; an arm absent from the window gets +inf.  The paper's
+    padding B sqrt(xi ln min(t, window) / N_i), with B = 1 and xi = 1/2, is ``c = sqrt(1/2)``; the
+    default ``c = sqrt(2)`` explores more.
     """
 
     def __init__(self, n_arms: int, window: int = 200, c: float = SQRT2, runs: int | None = None,

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from course_lib import bandits as b
 
@@ -102,6 +103,38 @@ def test_softmax_and_exp3_probabilities_match_closed_forms():
     m = b.Softmax(2, tau=1.0, runs=40000, seed=3)
     m.values[:] = [0.0, math.log(3.0)]  # P(arm 1) = 3/4
     assert (m.select() == 1).mean() == pytest.approx(0.75, abs=0.01)
+
+
+def test_bdes_index_on_a_hand_made_state():
+    p = b.BDES(3, beta0=1.0, lam=2.0)
+    p.values[:] = [0.5, 0.3, 0.6]
+    p.counts[:] = [4, 1, 9]
+    sigma = np.array([1 / 2, 1.0, 1 / 3])
+    beta_t = math.exp(-2.0 * sigma.mean())
+    assert p.beta_t() == pytest.approx(beta_t)
+    assert p.select() == int(np.argmax(p.values + beta_t * sigma)) == 2
+    p.lam = 0.0  # beta_t = beta0 = 1: the bonus of the rarely played arm 1 wins
+    assert p.select() == 1
+
+
+def test_meta_ucb_plays_each_configurations_choice_with_exp3s_probability():
+    p = b.MetaUCB(2, cs=(0.0, 5.0), gamma=0.1, runs=40000, seed=4)
+    p.values[:] = [0.6, 0.4]
+    p.counts[:] = [100, 1]
+    p.t = 101
+    p.meta.log_w[:] = [50.0, 0.0]  # EXP3 all but sure of c = 0, which plays the greedy arm 0
+    arms = p.select()
+    assert np.array_equal(arms, np.where(p.chosen == 0, 0, 1))  # c = 5 plays the rarely tried arm 1
+    assert (arms == 1).mean() == pytest.approx(0.1 / 2, abs=0.005)  # gamma / J of the time
+
+
+def test_gaussian_thompson_choice_probability_matches_the_closed_form():
+    p = b.ThompsonGaussian(2, sigma=1.0, prior_mean=0.0, prior_sd=1.0, runs=40000, seed=8)
+    p.counts[:] = [3.0, 1.0]
+    p.sums[:] = [1.5, 0.9]
+    mean, sd = p.posterior()
+    want = stats.norm.cdf((mean[0, 0] - mean[0, 1]) / math.hypot(sd[0, 0], sd[0, 1]))
+    assert (p.select() == 0).mean() == pytest.approx(want, abs=0.008)
 
 
 # ----------------------------------------------------------------- Thompson posteriors
@@ -335,3 +368,48 @@ def test_ucb1_and_greedy_choose_what_mabwiser_chooses_after_the_same_history():
         theirs_g = MAB([0, 1, 2, 3], LearningPolicy.EpsilonGreedy(epsilon=0.0), seed=0)
         theirs_g.fit(decisions.tolist(), rewards.tolist())
         assert greedy.select() == theirs_g.predict()
+
+
+def _mabwiser_history(rng, k=4, n=60):
+    decisions = rng.integers(0, k, n)
+    decisions[:k] = np.arange(k)
+    rewards = (rng.random(n) < np.linspace(0.2, 0.6, k)[decisions]).astype(float)
+    return decisions, rewards
+
+
+def test_softmax_probabilities_and_thompson_posteriors_equal_mabwisers_after_the_same_history():
+    from mabwiser.mab import MAB, LearningPolicy
+
+    rng = np.random.default_rng(1)
+    for tau in (0.05, 0.3, 1.0):
+        decisions, rewards = _mabwiser_history(rng)
+        ours_s, ours_t = b.Softmax(4, tau=tau), b.ThompsonBernoulli(4)
+        for a, r in zip(decisions, rewards):
+            ours_s.update(int(a), float(r))
+            ours_t.update(int(a), float(r))
+        theirs_s = MAB([0, 1, 2, 3], LearningPolicy.Softmax(tau=tau), seed=0)
+        theirs_s.fit(decisions.tolist(), rewards.tolist())
+        assert np.allclose(ours_s.probabilities(), [theirs_s._imp.arm_to_expectation[i] for i in range(4)])
+        theirs_t = MAB([0, 1, 2, 3], LearningPolicy.ThompsonSampling(), seed=0)  # Beta(1 + wins, 1 + losses)
+        theirs_t.fit(decisions.tolist(), rewards.tolist())
+        assert ours_t.alpha.tolist() == [theirs_t._imp.arm_to_success_count[i] for i in range(4)]
+        assert ours_t.beta.tolist() == [theirs_t._imp.arm_to_fail_count[i] for i in range(4)]
+
+
+def test_epsilon_greedy_choice_frequencies_agree_with_mabwiser():
+    from mabwiser.mab import MAB, LearningPolicy
+
+    decisions, rewards = _mabwiser_history(np.random.default_rng(2))
+    theirs = MAB([0, 1, 2, 3], LearningPolicy.EpsilonGreedy(epsilon=0.3), seed=0)
+    theirs.fit(decisions.tolist(), rewards.tolist())
+    n = 4000
+    theirs_freq = np.bincount([theirs.predict() for _ in range(n)], minlength=4) / n
+    ours = b.EpsilonGreedy(4, 0.3, runs=n, seed=0)
+    for a, r in zip(decisions, rewards):
+        ours.update(np.full(n, a), np.full(n, r))
+    ours_freq = np.bincount(ours.select(), minlength=4) / n
+    greedy = int(np.argmax(ours.values[0]))
+    expected = np.full(4, 0.3 / 4)
+    expected[greedy] += 0.7
+    sd = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(ours_freq - expected) < 4 * sd) and np.all(np.abs(theirs_freq - expected) < 4 * sd)

@@ -26,6 +26,7 @@ def test_random_policy_regret_matches_its_closed_form(r):
 def test_greedy_locks_on_a_bad_arm_in_a_large_share_of_runs(r):
     assert 0.25 < r["greedy.locked_share"] < 0.75
     assert r["greedy.regret"] > 3 * r["regret.eps-greedy(0.1)"]
+    assert r["greedy.median"] < 0.1 * r["greedy.regret"]   # the median run found the best arm
 
 
 def test_exercise_demos(r):
@@ -112,3 +113,31 @@ def test_bdes_median_low_but_heavy_tail(r):
     assert r["bdes.worst"] > 3 * r["thompson.worst"]
     assert 0 < r["bdes.stuck_share"] < 0.05
     assert r["bdes.regret"] > r["bdes.median"]
+
+
+def test_forgetting_costs_regret_in_the_stationary_morning(r):
+    before = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.regret_before.")}
+    share = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("shift.morning_best_share.")}
+    for forgetting in ("D-UCB(0.99, c=0.5)", "SW-UCB(200, c=0.5)", "D-TS(0.99)"):
+        assert before[forgetting] > 3 * before["Thompson"], forgetting
+        assert share[forgetting] < share["Thompson"] - 0.1, forgetting
+    # the morning is the stationary problem of section 6, over DAY // 2 visitors
+    assert before["Thompson"] == pytest.approx(r["regret.Thompson"], rel=0.25)
+
+
+def test_smaller_ucb_constants_beat_the_classic_one_on_this_problem(r):
+    for c in ("0.2", "0.5"):
+        assert r[f"meta.fixed.c={c}"] < 0.5 * r["regret.UCB1"], c
+    assert r["meta.best_fixed"] == min(v for k, v in r.items() if k.startswith("meta.fixed."))
+
+
+def test_gaussian_rewards_thompson_and_the_scale_of_ucbs_constant(r):
+    reg = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("gauss.regret.")}
+    med = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("gauss.median.")}
+    worst = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("gauss.worst.")}
+    stuck = {k.split(".", 2)[2]: v for k, v in r.items() if k.startswith("gauss.stuck.")}
+    ts, scaled, plain = "Thompson(Gauss)", "UCB1(c=sigma*sqrt 2)", "UCB1(c=sqrt 2)"
+    assert reg[ts] < reg[scaled] < 0.5 * reg["eps-greedy(0.1)"]
+    assert stuck[ts] == 0 and stuck[scaled] == 0 and 0 < stuck[plain] < 0.05
+    assert reg[plain] == min(reg.values()) and med[plain] == min(med.values())
+    assert worst[plain] > 3 * max(worst[ts], worst[scaled])

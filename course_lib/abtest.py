@@ -482,8 +482,11 @@ def simulate_interference(adj, communities: np.ndarray, design: str, n_runs: int
 
     Outcome Y_i = direct T_i + spillover * (share of i's friends treated) + community effect + noise
     (eq. 07.14), so the global effect of treating everyone against no one is direct + spillover.
-    Returns ``estimate`` (n_runs,) and, for the exposure analysis, ``treated`` and ``friend_share`` of
-    the first run, shape (n,).
+    Returns ``estimate`` (n_runs,); the exposure contrast of every run, ``indirect_minus_none``
+    (n_runs,): mean outcome of control users with at least one treated friend minus that of control
+    users with none (NaN when a group is empty), and ``indirect_share`` (n_runs,), the indirect
+    users' mean treated-friend share, so the contrast estimates spillover * indirect_share; and, for
+    one run's picture, ``treated``, ``friend_share`` and ``outcome`` of the first run, shape (n,).
     """
     communities = np.asarray(communities)
     n = adj.shape[0]
@@ -504,7 +507,16 @@ def simulate_interference(adj, communities: np.ndarray, design: str, n_runs: int
     community_effect = community_sd * rng.standard_normal((labels.size, n_runs))[comm_idx]
     y = direct * t + spillover * share + community_effect + noise_sd * rng.standard_normal((n, n_runs))
     est = (y * t).sum(axis=0) / t.sum(axis=0) - (y * (1 - t)).sum(axis=0) / (1 - t).sum(axis=0)
-    return {"estimate": est, "treated": treated[:, 0], "friend_share": share[:, 0], "outcome": y[:, 0]}
+    indirect = (~treated & (share > 0)).astype(float)
+    none = (~treated & (share == 0)).astype(float)
+    n_ind, n_none = indirect.sum(axis=0), none.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contrast = (y * indirect).sum(axis=0) / n_ind - (y * none).sum(axis=0) / n_none
+        ind_share = (share * indirect).sum(axis=0) / n_ind
+    ok = (n_ind > 0) & (n_none > 0)
+    return {"estimate": est, "indirect_minus_none": np.where(ok, contrast, np.nan),
+            "indirect_share": np.where(n_ind > 0, ind_share, np.nan),
+            "treated": treated[:, 0], "friend_share": share[:, 0], "outcome": y[:, 0]}
 
 
 # --------------------------------------------------------------------------- long-term effects
@@ -591,7 +603,7 @@ def check_sample_size(candidate: Callable[..., float]) -> ExerciseResult:
 
 
 def check_cuped_adjust(candidate: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
-    """Exercise 2: ``candidate(y, x)`` returns Y - theta (X - mean X) with theta = cov(Y, X) / var(X)."""
+    """Exercise 3: ``candidate(y, x)`` returns Y - theta (X - mean X) with theta = cov(Y, X) / var(X)."""
 
     def check(fn):
         rng = np.random.default_rng(2013)
@@ -608,7 +620,7 @@ def check_cuped_adjust(candidate: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def check_benjamini_hochberg(candidate: Callable[[np.ndarray, float], np.ndarray]) -> ExerciseResult:
-    """Exercise 3: ``candidate(p, q)`` returns the boolean rejections of the BH step-up procedure (eq. 07.9)."""
+    """Exercise 2: ``candidate(p, q)`` returns the boolean rejections of the BH step-up procedure (eq. 07.9)."""
 
     def check(fn):
         hand = np.array([0.028, 0.005, 0.3, 0.035, 0.025])  # BH at 0.05 rejects all but 0.3

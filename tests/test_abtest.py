@@ -252,3 +252,29 @@ def test_solution_mode_raises_on_a_wrong_answer(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
         ab.check_sample_size(lambda d, s, a, p: 10)
+
+
+@pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])
+def test_group_sequential_bounds_spend_alpha_look_by_look_in_a_brownian_monte_carlo(spending):
+    # unequal looks; under H0, Z_k = B(t_k) / sqrt(t_k) with B a standard Brownian motion
+    info = np.array([0.15, 0.3, 0.55, 0.8, 1.0])
+    bounds = ab.group_sequential_bounds(info, 0.05, spending)
+    rng = np.random.default_rng(11)
+    n = 400_000
+    b = np.cumsum(rng.standard_normal((n, info.size)) * np.sqrt(np.diff(info, prepend=0.0)), axis=1)
+    first = ab.first_crossing(b / np.sqrt(info), bounds)
+    got = np.array([(first == k).mean() for k in range(info.size)])
+    spend = ab.obrien_fleming_spending(info) if spending == "obrien-fleming" else ab.pocock_spending(info)
+    want = np.diff(spend, prepend=0.0)
+    assert np.allclose(got, want, atol=4 * np.sqrt(want / n) + 2e-5)
+
+
+def test_exposure_contrast_is_unbiased_for_the_spillover_at_the_indirect_exposure():
+    adj, comm = ab.sbm_graph(20, 30, 0.1, 0.01, seed=12)  # sparse: many users have no treated friend
+    for design in ("cluster", "user"):
+        out = ab.simulate_interference(adj, comm, design, 600, 0.2, 0.3, np.random.default_rng(12))
+        c, s = out["indirect_minus_none"], out["indirect_share"]
+        ok = np.isfinite(c)
+        assert ok.mean() > 0.5, design
+        se = c[ok].std() / np.sqrt(ok.sum())
+        assert abs(c[ok].mean() - 0.3 * s[ok].mean()) < 4 * se + 0.005, design

@@ -82,3 +82,41 @@ def test_launch_review(r):
     assert r["loop.p_weekdays"] > 0.05                              # a test stopped on Friday misses it
     assert r["loop.p_value"] < 0.001
     assert r["loop.launch"] is True
+
+
+def test_click_through_example_matches_statsmodels(r):
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+    z, p = proportions_ztest([1080, 1000], [20000, 20000])
+    lo, hi = confint_proportions_2indep(1080, 20000, 1000, 20000, method="wald", compare="diff")
+    assert r["ctr_example.z"] == pytest.approx(z, rel=1e-3) and r["ctr_example.p"] == pytest.approx(p, rel=1e-3)
+    assert r["ctr_example.ci"] == pytest.approx([lo, hi], rel=1e-3)
+
+
+def test_normal_interval_covers_no_more_than_welch_and_revenue_stays_short(r):
+    for metric in ("watch_time", "revenue_small"):
+        welch, normal = r[f"coverage.{metric}"], r[f"coverage.{metric}_normal"]
+        assert normal <= welch and welch - normal < 0.01, metric
+    assert r["coverage.revenue_large"] < 0.93   # still well short of 95% at 2,000 users per arm
+
+
+def test_halving_the_lift_quadruples_the_sample(r):
+    assert r["power.n_per_arm_half_lift"] / r["power.n_per_arm"] == pytest.approx(4.0, rel=1e-3)
+    assert 2 * r["power.n_per_arm_half_lift"] > 200_000   # "hundreds of thousands of users"
+
+
+def test_boundaries_as_described(r):
+    pocock_first, pocock_last = r["sequential.pocock_bounds"]
+    assert r["sequential.obf_first_bound"] > 5 > pocock_first      # O'Brien-Fleming: overwhelming evidence early
+    assert pocock_last > r["sequential.obf_last_bound"] > 1.96      # Pocock pays with a higher final bar
+
+
+def test_cuped_curve_follows_one_minus_rho_squared(r):
+    assert r["cuped.variance_ratio_rho09"] == pytest.approx(1 - 0.9**2, abs=0.04)   # "five-fold"
+    assert r["cuped.curve_max_gap"] < 0.06
+
+
+def test_exposure_contrast_estimates_the_spillover_on_average(r):
+    assert r["exposure.indirect_minus_none"] == pytest.approx(r["exposure.expected_spillover"], abs=0.015)
+    assert 0 < r["exposure.expected_spillover"] < 0.3 * 0.5   # indirect users: a minority of friends treated
+    assert r["exposure.contrast_sd"] > r["exposure.expected_spillover"]   # one randomisation alone is noisy

@@ -15,6 +15,8 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Extra JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --port 8899".
+LAB_ARGS ?=
 # pytest workers; set JOBS=1 to run serially.
 JOBS ?= 2
 
@@ -36,7 +38,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	@touch $@
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests solutions --nbval-lax --nbval-current-env

@@ -85,3 +85,11 @@ def test_student_notebook_keeps_no_solution(path):
     text = path.read_text(encoding="utf-8")
     assert "### BEGIN SOLUTION" not in text and "### END SOLUTION" not in text
     assert (SOLUTIONS / path.name).exists(), f"{path.name} has no source in solutions/"
+
+
+def test_readme_lists_every_lesson_with_a_section():
+    readme = (ROOT / "README.md").read_text()
+    for path in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        assert f"](notebooks/{path.name})" in readme, f"README's lesson table does not link notebooks/{path.name}"
+        assert re.search(rf"^### Lesson {path.name[:2]}\b", readme, re.M), f"README has no section for lesson {path.name[:2]}"
+    assert not re.search(r"LESSON\d*_|TODO|TBD", readme), "README still has a placeholder"

@@ -131,3 +131,23 @@ def test_variant_follows_the_folder(monkeypatch, tmp_path):
     assert exercises.notebook_variant() == "solutions"
     monkeypatch.chdir(tmp_path)
     assert exercises.notebook_variant() == "notebooks"
+
+
+def test_xdist_loadgroup_keeps_a_group_on_one_worker(tmp_path):
+    """`make test` relies on it: nbval cells of a notebook share a kernel, lesson tests share one run."""
+    import re
+    import subprocess
+    import sys
+
+    (tmp_path / "test_groups.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.parametrize('i', range(8))\n"
+        "@pytest.mark.xdist_group('one')\n"
+        "def test_a(i):\n    pass\n"
+        "@pytest.mark.parametrize('i', range(8))\n"
+        "def test_b(i):\n    pass\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
+                          "-p", "no:cacheprovider", "-p", "no:nbval", str(tmp_path / "test_groups.py")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120).stdout
+    workers = set(re.findall(r"\[(gw\d)\].*PASSED.*test_a\[", out))
+    assert len(workers) == 1, f"group 'one' ran on {sorted(workers)}: xdist's loadgroup is broken\n{out}"

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import optimize, sparse, stats
 
 from course_lib.exercises import ExerciseResult, run_check
+from course_lib.validate import integer, number, number_array
 
 __all__ = [
     "ABResult", "diff_in_means", "two_proportion_z", "proportions_test",
@@ -37,16 +38,8 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-def _check_alpha(alpha: float, name: str = "alpha") -> float:
-    alpha = float(alpha)
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {alpha}; 0.05 is the usual choice")
-    return alpha
-
-
-def _check_positive(value: float, name: str) -> None:
-    if not np.all(np.asarray(value, dtype=float) > 0):
-        raise ValueError(f"{name} must be > 0, got {value}")
+def _check_alpha(level: float, name: str = "alpha", usual: float = 0.05) -> float:
+    return number(name, level, low=0, high=1, low_open=True, high_open=True, hint=f"{usual:g} is the usual choice")
 
 
 def _groups(y_t: np.ndarray, y_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +137,7 @@ def proportions_test(clicks_t: int, n_t: int, clicks_c: int, n_c: int, alpha: fl
 # --------------------------------------------------------------------------- power
 def _z_terms(alpha: float, power: float) -> float:
     alpha = _check_alpha(alpha)
-    power = _check_alpha(power, "power")
+    power = _check_alpha(power, "power", usual=0.8)
     return stats.norm.isf(alpha / 2) + stats.norm.ppf(power)
 
 
@@ -152,23 +145,23 @@ def sample_size_per_arm(delta: float, sigma: float, alpha: float = 0.05, power: 
     """Users per arm for a two-sided test: n = 2 ((z_{1-alpha/2} + z_{1-beta}) / (delta/sigma))^2 (eq. 07.4), rounded up."""
     if delta == 0:
         raise ValueError("delta must be non-zero: no sample size can detect an effect of 0")
-    _check_positive(sigma, "sigma")
+    number("sigma", sigma, low=0, low_open=True)
     n = 2 * (_z_terms(alpha, power) * sigma / delta) ** 2
     return int(np.ceil(n - 1e-9))
 
 
 def minimum_detectable_effect(n_per_arm, sigma: float, alpha: float = 0.05, power: float = 0.8):
     """Smallest effect detected with the given power: MDE = (z_{1-alpha/2} + z_{1-beta}) sigma sqrt(2/n) (eq. 07.5)."""
-    _check_positive(n_per_arm, "n_per_arm")
-    _check_positive(sigma, "sigma")
+    number_array("n_per_arm", n_per_arm, low=0, low_open=True)
+    number("sigma", sigma, low=0, low_open=True)
     return _z_terms(alpha, power) * sigma * np.sqrt(2 / np.asarray(n_per_arm, float))
 
 
 def power_two_sample(n_per_arm, delta, sigma: float, alpha: float = 0.05):
     """Power of the two-sided z-test (both rejection tails), like statsmodels' ``NormalIndPower().power``."""
     alpha = _check_alpha(alpha)
-    _check_positive(n_per_arm, "n_per_arm")
-    _check_positive(sigma, "sigma")
+    number_array("n_per_arm", n_per_arm, low=0, low_open=True)
+    number("sigma", sigma, low=0, low_open=True)
     shift = np.abs(np.asarray(delta, float)) / (sigma * np.sqrt(2 / np.asarray(n_per_arm, float)))
     z = stats.norm.isf(alpha / 2)
     return stats.norm.sf(z - shift) + stats.norm.cdf(-z - shift)
@@ -282,8 +275,8 @@ def msprt_pvalues(diff: np.ndarray, n_per_arm: np.ndarray, sigma2, tau2: float) 
     diff: difference in means after n users per arm, shape (..., n_looks); n_per_arm: (n_looks,);
     sigma2: per-user outcome variance, scalar or shaped like ``diff`` (a plug-in estimate).
     """
-    _check_positive(tau2, "tau2")
-    _check_positive(n_per_arm, "n_per_arm")
+    number("tau2", tau2, low=0, low_open=True)
+    number_array("n_per_arm", n_per_arm, low=0, low_open=True)
     diff = np.asarray(diff, float)
     n = np.asarray(n_per_arm, float)
     v = 2 * np.maximum(np.asarray(sigma2, float), 1e-12)
@@ -393,10 +386,8 @@ def simulate_cuped(rho: float, n_per_arm: int, n_runs: int, effect: float, rng: 
 
     Pre-period X and outcome Y are standard normal with correlation rho; treatment adds ``effect``.
     """
-    if not -1 < rho < 1:
-        raise ValueError(f"rho must lie in (-1, 1), got {rho}")
-    if n_per_arm < 2:
-        raise ValueError("n_per_arm must be >= 2")
+    rho = number("rho", rho, low=-1, high=1, low_open=True, high_open=True)
+    n_per_arm = integer("n_per_arm", n_per_arm, low=2)
     n = 2 * n_per_arm
     x = rng.standard_normal((n_runs, n))
     y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n_runs, n))
@@ -443,7 +434,7 @@ def srm_check(counts, expected_share=None, threshold: float = 0.001) -> SRMResul
     counts: users per arm; expected_share: designed split (equal when None).  A p-value below
     ``threshold`` (0.001 is the common, conservative choice) flags a broken assignment.
     """
-    threshold = _check_alpha(threshold, "threshold")
+    threshold = _check_alpha(threshold, "threshold", usual=0.001)
     counts = np.asarray(counts, float)
     if counts.ndim != 1 or counts.size < 2 or np.any(counts < 0) or counts.sum() <= 0:
         raise ValueError("counts must list the (non-negative) number of users in each of at least 2 arms")

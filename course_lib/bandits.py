@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.exercises import ExerciseResult, run_check
+from course_lib.validate import integer, number
 
 SQRT2 = math.sqrt(2.0)
 
@@ -53,39 +54,6 @@ __all__ = [
     "bernoulli_kl", "ucb1_regret_bound", "lai_robbins_lower_bound", "recovery_time",
     "check_epsilon_greedy_choice", "check_ucb1_index", "check_thompson_beta_update",
 ]
-
-
-# --------------------------------------------------------------------------- validation
-def _n_arms(n_arms: int) -> int:
-    if isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer)) or n_arms < 1:
-        raise ValueError(f"n_arms must be an integer >= 1 (the number of arms), got {n_arms!r}")
-    return int(n_arms)
-
-
-def _runs(runs: int | None) -> int | None:
-    if runs is None:
-        return None
-    if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
-        raise ValueError(f"runs must be None (one run) or an integer >= 1, got {runs!r}")
-    return int(runs)
-
-
-def _in_unit(name: str, x: float) -> float:
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {x}")
-    return float(x)
-
-
-def _non_negative(name: str, x: float) -> float:
-    if not x >= 0:
-        raise ValueError(f"{name} must be >= 0, got {x}")
-    return float(x)
-
-
-def _positive(name: str, x: float) -> float:
-    if not x > 0:
-        raise ValueError(f"{name} must be > 0, got {x}")
-    return float(x)
 
 
 # --------------------------------------------------------------------------- index formulas
@@ -143,8 +111,8 @@ class Policy:
     name = "policy"
 
     def __init__(self, n_arms: int, runs: int | None = None, seed: int | None = None):
-        self.n_arms = _n_arms(n_arms)
-        self.runs = _runs(runs)
+        self.n_arms = integer("n_arms", n_arms, hint="the number of arms to choose between")
+        self.runs = None if runs is None else integer("runs", runs, hint="pass None for a single run")
         self.batch: tuple[int, ...] = () if self.runs is None else (self.runs,)
         self.shape = self.batch + (self.n_arms,)
         self.rng = np.random.default_rng(seed)
@@ -213,8 +181,8 @@ class EpsilonGreedy(_SampleMean):
     def __init__(self, n_arms: int, epsilon: float = 0.1, decay: float | None = None,
                  runs: int | None = None, seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        self.epsilon = _in_unit("epsilon", epsilon)
-        self.decay = None if decay is None else _positive("decay", decay)
+        self.epsilon = number("epsilon", epsilon, low=0, high=1)
+        self.decay = None if decay is None else number("decay", decay, low=0, low_open=True)
         self.name = ("greedy" if self.epsilon == 0 else f"eps-greedy({self.epsilon:g})") if decay is None \
             else f"eps-decay({self.decay:g})"
 
@@ -238,7 +206,7 @@ class UCB1(_SampleMean):
 
     def __init__(self, n_arms: int, c: float = SQRT2, runs: int | None = None, seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        self.c = _non_negative("c", c)
+        self.c = number("c", c, low=0)
         self.name = f"UCB1(c={self.c:.3g})"
 
     def select(self):
@@ -257,7 +225,8 @@ class ThompsonBernoulli(Policy):
     def __init__(self, n_arms: int, prior: tuple[float, float] = (1.0, 1.0), runs: int | None = None,
                  seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        a0, b0 = (_positive("prior alpha_0", prior[0]), _positive("prior beta_0", prior[1]))
+        a0 = number("prior alpha_0", prior[0], low=0, low_open=True)
+        b0 = number("prior beta_0", prior[1], low=0, low_open=True)
         self.alpha = np.full(self.shape, a0)
         self.beta = np.full(self.shape, b0)
 
@@ -282,9 +251,9 @@ class ThompsonGaussian(Policy):
     def __init__(self, n_arms: int, sigma: float = 1.0, prior_mean: float = 0.0, prior_sd: float = 1.0,
                  runs: int | None = None, seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        self.sigma = _positive("sigma", sigma)
+        self.sigma = number("sigma", sigma, low=0, low_open=True)
         self.prior_mean = float(prior_mean)
-        self.prior_sd = _positive("prior_sd", prior_sd)
+        self.prior_sd = number("prior_sd", prior_sd, low=0, low_open=True)
         self.counts = np.zeros(self.shape)
         self.sums = np.zeros(self.shape)
 
@@ -313,7 +282,7 @@ class Softmax(_SampleMean):
 
     def __init__(self, n_arms: int, tau: float = 0.1, runs: int | None = None, seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        self.tau = _positive("tau", tau)
+        self.tau = number("tau", tau, low=0, low_open=True)
         self.name = f"softmax(tau={self.tau:g})"
 
     def probabilities(self) -> np.ndarray:
@@ -334,9 +303,7 @@ class EXP3(Policy):
 
     def __init__(self, n_arms: int, gamma: float = 0.1, runs: int | None = None, seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        if not 0 < gamma <= 1:
-            raise ValueError(f"gamma must be in (0, 1], got {gamma}")
-        self.gamma = float(gamma)
+        self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
         self.log_w = np.zeros(self.shape)
         self.p: np.ndarray | None = None
         self.name = f"EXP3(gamma={self.gamma:g})"
@@ -369,10 +336,8 @@ class DiscountedUCB(Policy):
     def __init__(self, n_arms: int, gamma: float = 0.99, c: float = SQRT2, runs: int | None = None,
                  seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        if not 0 < gamma <= 1:
-            raise ValueError(f"gamma must be in (0, 1], got {gamma}")
-        self.gamma = float(gamma)
-        self.c = _non_negative("c", c)
+        self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
+        self.c = number("c", c, low=0)
         self.counts = np.zeros(self.shape)
         self.sums = np.zeros(self.shape)
         self.name = f"D-UCB(gamma={self.gamma:g})"
@@ -404,10 +369,8 @@ class SlidingWindowUCB(Policy):
     def __init__(self, n_arms: int, window: int = 200, c: float = SQRT2, runs: int | None = None,
                  seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-            raise ValueError(f"window must be an integer >= 1 (steps remembered), got {window!r}")
-        self.window = int(window)
-        self.c = _non_negative("c", c)
+        self.window = integer("window", window, hint="the number of recent steps remembered")
+        self.c = number("c", c, low=0)
         self.counts = np.zeros(self.shape)
         self.sums = np.zeros(self.shape)
         self._arms = np.zeros(self.batch + (self.window,), dtype=np.int64)
@@ -443,9 +406,7 @@ class DiscountedThompson(ThompsonBernoulli):
     def __init__(self, n_arms: int, gamma: float = 0.99, prior: tuple[float, float] = (1.0, 1.0),
                  runs: int | None = None, seed: int | None = None):
         super().__init__(n_arms, prior, runs, seed)
-        if not 0 < gamma <= 1:
-            raise ValueError(f"gamma must be in (0, 1], got {gamma}")
-        self.gamma = float(gamma)
+        self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
         self.prior = (float(prior[0]), float(prior[1]))
         self.name = f"D-TS(gamma={self.gamma:g})"
 
@@ -471,7 +432,7 @@ class MetaUCB(_SampleMean):
         super().__init__(n_arms, runs, seed)
         if len(cs) < 1:
             raise ValueError("cs must list at least one UCB constant")
-        self.cs = np.array([_non_negative("every c in cs", c) for c in cs])
+        self.cs = np.array([number("every c in cs", c, low=0) for c in cs])
         self.meta = EXP3(len(self.cs), gamma=gamma, runs=runs, seed=self.rng.integers(2**63))
         self.chosen = None
         self.name = "meta-UCB(EXP3 over c)"
@@ -498,8 +459,8 @@ class BDES(_SampleMean):
     def __init__(self, n_arms: int, beta0: float = 1.0, lam: float = 1.0, runs: int | None = None,
                  seed: int | None = None):
         super().__init__(n_arms, runs, seed)
-        self.beta0 = _non_negative("beta0", beta0)
-        self.lam = _non_negative("lam", lam)
+        self.beta0 = number("beta0", beta0, low=0)
+        self.lam = number("lam", lam, low=0)
         self.name = f"B-DES(beta0={self.beta0:g}, lam={self.lam:g})"
 
     def beta_t(self) -> np.ndarray:
@@ -539,11 +500,10 @@ def mean_schedule(means: Sequence[float] | np.ndarray, horizon: int | None = Non
     """Expected rewards per step, shape (T, K): a (K,) vector repeated, or a (T, K) schedule as is."""
     m = np.asarray(means, dtype=float)
     if m.ndim == 1:
-        if horizon is None or horizon < 1:
-            raise ValueError(f"horizon must be an integer >= 1 for a fixed mean vector, got {horizon!r}")
+        horizon = integer("horizon", horizon, hint="a fixed mean vector needs the number of steps to play")
         if m.size < 1:
             raise ValueError("means must list at least one arm")
-        return np.broadcast_to(m, (int(horizon), m.size))
+        return np.broadcast_to(m, (horizon, m.size))
     if m.ndim != 2 or m.shape[1] < 1:
         raise ValueError(f"means must have shape (K,) or (T, K), got {m.shape}")
     if horizon is not None and horizon != m.shape[0]:
@@ -587,7 +547,7 @@ def _play(policy: Policy, m: np.ndarray, blocks: Iterator[np.ndarray], kind: str
 def _check_kind(kind: str, noise_sd: float) -> None:
     if kind not in ("bernoulli", "gaussian"):
         raise ValueError(f"rewards must be 'bernoulli' or 'gaussian', got {kind!r}")
-    _positive("noise_sd", noise_sd)
+    number("noise_sd", noise_sd, low=0, low_open=True)
 
 
 def simulate(policy: Policy, means, horizon: int | None = None, seed: int | None = 0,
@@ -613,9 +573,7 @@ def simulate_loop(make_policy: Callable[[int], Policy], means, runs: int, horizo
     Same problem and reward noise as ``simulate(policy_with_runs, ...)`` with the same seed.
     """
     _check_kind(rewards, noise_sd)
-    runs = _runs(runs)
-    if runs is None:
-        raise ValueError("runs must be an integer >= 1")
+    runs = integer("runs", runs, hint="the number of one-run policies to play")
     m = mean_schedule(means, horizon)
     noise = np.concatenate(list(_noise_blocks(seed, m.shape[0], runs, rewards, 1024)), axis=0)
     parts = []

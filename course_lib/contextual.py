@@ -26,16 +26,9 @@ from typing import Any
 import numpy as np
 
 from course_lib.exercises import ExerciseResult, run_check
+from course_lib.validate import number
 
 _CHUNK = 256  # contexts scored per block, to bound the (chunk, n_arms, d) intermediate
-
-
-def _check_nonneg(name: str, value: float, strict: bool = False) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (strict and value == 0):
-        bound = "> 0" if strict else ">= 0"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
 
 
 class _LinearBandit:
@@ -44,7 +37,7 @@ class _LinearBandit:
     def __init__(self, n_arms: int, n_features: int, l2_lambda: float = 1.0, seed: int | None = 0):
         if int(n_arms) < 1 or int(n_features) < 1:
             raise ValueError(f"n_arms and n_features must be >= 1, got {n_arms} and {n_features}")
-        self.l2_lambda = _check_nonneg("l2_lambda", l2_lambda, strict=True)
+        self.l2_lambda = number("l2_lambda", l2_lambda, low=0, low_open=True)
         self.n_features = int(n_features)
         d = self.n_features
         self.A_inv = np.broadcast_to(np.eye(d) / self.l2_lambda, (int(n_arms), d, d)).copy()
@@ -165,7 +158,7 @@ class LinUCB(_LinearBandit):
     def __init__(self, n_arms: int, n_features: int, alpha: float = 1.0, l2_lambda: float = 1.0,
                  seed: int | None = 0):
         super().__init__(n_arms, n_features, l2_lambda, seed)
-        self.alpha = _check_nonneg("alpha", alpha)
+        self.alpha = number("alpha", alpha, low=0)
 
     def predict_expectations(self, contexts: Any) -> np.ndarray:
         """LinUCB scores ``(n, n_arms)``: ridge mean plus alpha times the confidence width."""
@@ -179,7 +172,7 @@ class LinTS(_LinearBandit):
     def __init__(self, n_arms: int, n_features: int, v: float = 0.5, l2_lambda: float = 1.0,
                  seed: int | None = 0):
         super().__init__(n_arms, n_features, l2_lambda, seed)
-        self.v = _check_nonneg("v", v)
+        self.v = number("v", v, low=0)
 
     def sample_theta(self, n: int = 1) -> np.ndarray:
         """``n`` posterior draws of every arm's theta, shape ``(n, n_arms, d)``."""
@@ -198,9 +191,7 @@ class LinGreedy(_LinearBandit):
     def __init__(self, n_arms: int, n_features: int, epsilon: float = 0.1, l2_lambda: float = 1.0,
                  seed: int | None = 0):
         super().__init__(n_arms, n_features, l2_lambda, seed)
-        self.epsilon = _check_nonneg("epsilon", epsilon)
-        if self.epsilon > 1:
-            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+        self.epsilon = number("epsilon", epsilon, low=0, high=1)
 
     def predict_expectations(self, contexts: Any) -> np.ndarray:
         scores = self.mean(contexts)

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .exercises import ExerciseResult, run_check
+from .validate import integer, number, number_array
 
 __all__ = [
     "SGD", "AdaGrad", "FTRLProximal", "OnlineLogisticRegression", "OnlineLinearRegression",
@@ -35,17 +36,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation helpers
-
-def _positive(name: str, value: float, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        need = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {need}, got {value!r}")
-    return v
-
 
 def _check_X(X, n_features: int):
     """Return X as CSR or a 2-D float array, after checking width and finiteness."""
@@ -115,7 +105,7 @@ class SGD:
     """Plain SGD, eq. (1.1), with a ``"constant"`` or ``"invsqrt"`` (eta / sqrt(t)) learning rate."""
 
     def __init__(self, eta: float = 0.1, schedule: str = "constant"):
-        self.eta = _positive("eta (the learning rate)", eta)
+        self.eta = number("eta (the learning rate)", eta, low=0, low_open=True)
         if schedule not in ("constant", "invsqrt"):
             raise ValueError(f"schedule must be 'constant' or 'invsqrt', got {schedule!r}")
         self.schedule = schedule
@@ -157,8 +147,8 @@ class AdaGrad:
 
     def __init__(self, eta: float = 0.5, eps: float = 1e-8,
                  update: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None):
-        self.eta = _positive("eta (the learning rate)", eta)
-        self.eps = _positive("eps", eps, allow_zero=True)
+        self.eta = number("eta (the learning rate)", eta, low=0, low_open=True)
+        self.eps = number("eps", eps, low=0)
         self.update = update or adagrad_update
         self.G = np.zeros(0)
 
@@ -196,10 +186,10 @@ class FTRLProximal:
     """FTRL-Proximal with L1 and L2, eq. (1.3) (McMahan et al., KDD 2013): sparse weights under L1."""
 
     def __init__(self, alpha: float = 0.5, beta: float = 1.0, l1: float = 0.0, l2: float = 0.0):
-        self.alpha = _positive("alpha", alpha)
-        self.beta = _positive("beta", beta, allow_zero=True)
-        self.l1 = _positive("l1", l1, allow_zero=True)
-        self.l2 = _positive("l2", l2, allow_zero=True)
+        self.alpha = number("alpha", alpha, low=0, low_open=True)
+        self.beta = number("beta", beta, low=0)
+        self.l1 = number("l1", l1, low=0)
+        self.l2 = number("l2", l2, low=0)
         self.z = np.zeros(0)
         self.n = np.zeros(0)
 
@@ -243,9 +233,7 @@ class _OnlineLinearModel:
     _binary = False
 
     def __init__(self, n_features: int, optimizer=None, fit_intercept: bool = True):
-        if not isinstance(n_features, (int, np.integer)) or n_features < 1:
-            raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
-        self.n_features = int(n_features)
+        self.n_features = integer("n_features", n_features)
         self.optimizer = optimizer if optimizer is not None else SGD()
         if not all(hasattr(self.optimizer, m) for m in ("init", "step")):
             raise ValueError("optimizer must be an optimiser object such as SGD(), AdaGrad() or FTRLProximal()")
@@ -392,7 +380,7 @@ def progressive_sgd_grid(X: np.ndarray, y: np.ndarray, etas, fit_intercept: bool
                          f"got {X.shape} and {y.shape}")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
         raise ValueError("X and y must be finite")
-    etas = np.asarray([_positive("eta", e) for e in np.atleast_1d(etas)])
+    etas = number_array("etas", np.atleast_1d(etas), low=0, low_open=True)
     S, T, d = X.shape
     if fit_intercept:
         X = np.concatenate([X, np.ones((S, T, 1))], axis=2)

@@ -76,3 +76,9 @@ def solution_records(run_notebook):
 def student_records(run_notebook):
     """Records of the student notebook run with its small test parameters."""
     return lambda name: read_records(run_notebook("notebooks", name, small=True))
+
+
+@pytest.fixture(scope="module")
+def r(request, solution_records):
+    """In a ``tests/test_lessonNN.py`` module: the records of the solution named by its ``NAME``."""
+    return solution_records(request.module.NAME)

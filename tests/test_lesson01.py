@@ -8,11 +8,6 @@ pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
 ONLINE = ("sgd", "sgd_invsqrt", "adagrad", "ftrl")
 
 
-@pytest.fixture(scope="module")
-def r(solution_records):
-    return solution_records(NAME)
-
-
 def test_online_linear_regression_reaches_least_squares(r):
     # one pass of eta = 0.05 / sqrt(t) over 20,000 events with unit-variance noise
     assert 0 < r["linreg.max_gap_to_lstsq"] < 0.03

@@ -11,11 +11,6 @@ MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
 HORIZON, RUNS, DAY, THEORY_HORIZON = 3000, 300, 4000, 20_000
 
 
-@pytest.fixture(scope="module")
-def r(solution_records):
-    return solution_records(NAME)
-
-
 def test_random_policy_regret_matches_its_closed_form(r):
     expected = HORIZON * (max(MEANS) - sum(MEANS) / len(MEANS))
     assert r["problem.random_regret_expected"] == pytest.approx(expected)

@@ -6,11 +6,6 @@ NAME = "03_linucb_recommender"
 pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
 
 
-@pytest.fixture(scope="module")
-def r(solution_records):
-    return solution_records(NAME)
-
-
 def test_log_click_rate_is_about_13_percent(r):
     assert 0.12 < r["log_ctr"] < 0.15
 

@@ -17,11 +17,6 @@ EPS_CLOSE, EPS_FAR, CAP = 0.9, 0.05, 20.0
 UNBIASED = ("ips", "snips", "dr", "replay")
 
 
-@pytest.fixture(scope="module")
-def r(solution_records):
-    return solution_records(NAME)
-
-
 def covers(value, se, truth, z=1.96):
     return abs(value - truth) <= z * se
 

@@ -6,11 +6,6 @@ NAME = "07_ab_testing"
 pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
 
 
-@pytest.fixture(scope="module")
-def r(solution_records):
-    return solution_records(NAME)
-
-
 def test_welch_interval_covers_watch_time_but_not_heavy_tailed_revenue(r):
     assert r["coverage.watch_time"] == pytest.approx(0.95, abs=0.012)   # 3 MC sd at 4000 runs
     assert r["coverage.revenue_small"] < r["coverage.revenue_large"] < r["coverage.watch_time"]

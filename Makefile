@@ -41,7 +41,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=8 tests solutions --nbval-lax --nbval-current-env
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=8 tests solutions --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 solutions: $(STAMP)
 	$(PY) scripts/execute_solutions.py

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "python3"
+#: Seconds a single cell may run before the test fails (a hang fails instead of stalling CI).
+CELL_TIMEOUT = 300
 
 
 def lesson_names() -> list[str]:
@@ -50,7 +52,8 @@ class NotebookRunner:
             env_before = os.environ.pop("COURSE_NOTEBOOK_VARIANT", None)
             try:
                 pm.execute_notebook(str(src), str(out), parameters=params, kernel_name=KERNEL,
-                                    cwd=str(src.parent), progress_bar=False, log_output=False)
+                                    cwd=str(src.parent), progress_bar=False, log_output=False,
+                                    execution_timeout=CELL_TIMEOUT)
             except pm.PapermillExecutionError as err:
                 pytest.fail(f"{folder}/{name}.ipynb failed in cell {err.exec_count} with "
                             f"{err.ename}: {err.evalue}\n--- cell source ---\n{err.source}", pytrace=False)

@@ -1,9 +1,14 @@
 """Widget helpers: sliders that re-run a small simulation and redraw a figure.
 
-``slider_plot(draw, eta=log_slider(...), ...)`` shows the sliders and calls ``draw(**values)``
-whenever one is released (not while dragging, so each redraw is one simulation).  ``draw``
-makes its own matplotlib figure.  Under papermill or nbclient the cell still runs: the first
-figure is drawn once and no browser is needed.
+``slider_plot(draw, eta=log_slider(...), ...)`` shows the sliders and, below them, the figure
+``draw(**values)`` makes; whenever a slider is released (not while dragging, so each redraw is
+one simulation) the figure is redrawn in place.  ``draw`` makes one matplotlib figure and calls
+``plt.show()``.
+
+The figure is an ordinary display output, updated through its display id, not an ipywidgets
+``Output``: it is saved in the notebook with the default values, so it shows in any viewer, and
+headless runners (papermill, nbclient, nbval) run the cell without mimicking an Output widget,
+which can deadlock nbclient (jupyter/nbclient#312).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import ipywidgets as w
+from IPython.display import display
 
 
 def log_slider(value: float, min: float, max: float, description: str = "", step: float = 0.1,
@@ -37,7 +43,35 @@ def int_slider(value: int, min: int, max: int, step: int = 1, description: str =
                        continuous_update=False, style={"description_width": "initial"})
 
 
-def slider_plot(draw: Callable[..., None], **sliders: w.ValueWidget) -> w.VBox:
-    """Sliders above an output area; ``draw(**{name: slider.value})`` redraws on release."""
-    out = w.interactive_output(draw, sliders)
-    return w.VBox([w.HBox(list(sliders.values()), layout=w.Layout(flex_flow="row wrap")), out])
+def slider_plot(draw: Callable[..., None], **sliders: w.ValueWidget) -> None:
+    """Display the sliders, then the figure ``draw(**{name: slider.value})``; redraw it on release."""
+    if not sliders:
+        raise ValueError("slider_plot needs at least one slider, e.g. slider_plot(draw, eta=log_slider(...))")
+    display(w.HBox(list(sliders.values()), layout=w.Layout(flex_flow="row wrap")))
+    handle = display(_figure(draw, sliders), display_id=True)
+
+    def redraw(_change) -> None:
+        handle.update(_figure(draw, sliders))
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+
+
+def _figure(draw: Callable[..., None], sliders: dict[str, w.ValueWidget]):
+    """Call ``draw`` with the sliders' values, its ``plt.show()`` silenced; return the figure it made (closed)."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    show = plt.show
+    plt.show = lambda *args, **kwargs: None
+    try:
+        draw(**{name: slider.value for name, slider in sliders.items()})
+    finally:
+        plt.show = show
+    made = [plt.figure(n) for n in plt.get_fignums() if n not in before]
+    for fig in made:
+        plt.close(fig)
+    if not made:
+        raise ValueError(f"{getattr(draw, '__name__', 'draw')}(...) made no matplotlib figure; "
+                         "create one with plt.subplots() inside it")
+    return made[-1]

@@ -151,3 +151,44 @@ def test_xdist_loadgroup_keeps_a_group_on_one_worker(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path, timeout=120).stdout
     workers = set(re.findall(r"\[(gw\d)\].*PASSED.*test_a\[", out))
     assert len(workers) == 1, f"group 'one' ran on {sorted(workers)}: xdist's loadgroup is broken\n{out}"
+
+
+def test_slider_plot_draws_the_defaults_then_redraws_on_change(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib import widgets
+
+    shown, calls = [], []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(("update", obj))
+
+    def fake_display(obj, display_id=None):
+        shown.append(("display", obj))
+        return Handle() if display_id else None
+
+    monkeypatch.setattr(widgets, "display", fake_display)
+
+    def draw(eta, k):
+        calls.append((eta, k))
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, eta])
+        plt.show()
+
+    eta = widgets.log_slider(0.1, 0.001, 1.0, "eta")
+    k = widgets.int_slider(3, 1, 9)
+    assert widgets.slider_plot(draw, eta=eta, k=k) is None
+    assert calls == [(0.1, 3)]
+    assert [kind for kind, _ in shown] == ["display", "display"]
+    assert isinstance(shown[0][1], widgets.w.HBox) and isinstance(shown[1][1], plt.Figure)
+    k.value = 5
+    assert calls[-1] == (0.1, 5) and shown[-1][0] == "update" and isinstance(shown[-1][1], plt.Figure)
+    assert plt.get_fignums() == []  # every figure is closed: nothing is shown twice at the cell's end
+    with pytest.raises(ValueError, match="made no matplotlib figure"):
+        widgets.slider_plot(lambda eta: None, eta=widgets.float_slider(0.5, 0, 1, 0.1))
+    with pytest.raises(ValueError, match="at least one slider"):
+        widgets.slider_plot(draw)

@@ -44,11 +44,11 @@ test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=8 tests solutions --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 solutions: $(STAMP)
-	$(PY) scripts/execute_solutions.py
-	$(PY) scripts/make_student_notebooks.py
+	$(PY) -m tools.execute_solutions
+	$(PY) -m tools.make_student_notebooks
 
 students: $(STAMP)
-	$(PY) scripts/make_student_notebooks.py
+	$(PY) -m tools.make_student_notebooks
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; MPLBACKEND=Agg $(PY) $$f || exit 1; done

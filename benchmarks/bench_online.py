@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from course_lib import online as ol
-from course_lib import streams
+from course_lib.sim import streams
 
 LEARNERS = {
     "SGD(eta=0.1)": lambda: ol.SGD(0.1),

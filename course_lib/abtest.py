@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, sparse, stats
 
-from course_lib.exercises import ExerciseResult, run_check
+from course_lib.notebook.exercises import ExerciseResult, run_check
 from course_lib.validate import integer, number, number_array
 
 __all__ = [
@@ -544,7 +544,7 @@ def run_world_ab_test(world, policy, n_visits: int, batch: int, rng: np.random.G
     Each visit is randomised 50/50 on its own (so the split is random, not exact).  Visits arrive
     in batches of ``batch``; the policy recommends for its treated visits with ``predict(contexts)``
     and learns from their clicks with ``partial_fit(arms, rewards, contexts)``, so it sees only its
-    own arm's traffic.  Duck-typed on lesson 03's API (``course_lib.world.World`` and
+    own arm's traffic.  Duck-typed on lesson 03's API (``course_lib.sim.world.World`` and
     ``course_lib.contextual.LinUCB``): ``world.n_users``, ``world.n_products``,
     ``world.context(user_ids, timestamps)``, ``world.sample_clicks(user_ids, product_ids, timestamps, rng)``.
 

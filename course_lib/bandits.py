@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.exercises import ExerciseResult, run_check
+from course_lib.notebook.exercises import ExerciseResult, run_check
 from course_lib.validate import integer, number
 
 SQRT2 = math.sqrt(2.0)

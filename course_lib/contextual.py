@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercises import ExerciseResult, run_check
+from course_lib.notebook.exercises import ExerciseResult, run_check
 from course_lib.validate import number
 
 _CHUNK = 256  # contexts scored per block, to bound the (chunk, n_arms, d) intermediate
@@ -247,7 +247,7 @@ def live_loop(world, policy: _LinearBandit, n_visits: int, seed: int, k: int = 5
     """
     import copy
 
-    from course_lib.world import random_timestamps
+    from course_lib.sim.world import random_timestamps
 
     if n_visits < 1:
         raise ValueError(f"n_visits must be >= 1, got {n_visits}")

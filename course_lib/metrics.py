@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.exercises import ExerciseResult, run_check
+from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
 def _binary(name: str, y) -> np.ndarray:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .exercises import ExerciseResult, run_check
-from .validate import integer, number, number_array
+from course_lib.notebook.exercises import ExerciseResult, run_check
+from course_lib.validate import integer, number, number_array
 
 __all__ = [
     "SGD", "AdaGrad", "FTRLProximal", "OnlineLogisticRegression", "OnlineLinearRegression",
@@ -406,7 +406,7 @@ def logloss_per_event(y, p, eps: float = 1e-15) -> np.ndarray:
 
 def rolling_logloss(y, p, window: int) -> np.ndarray:
     """Mean log-loss over the trailing ``window`` events at each point of the stream."""
-    from .plots import rolling_mean
+    from course_lib.numerics import rolling_mean
 
     return rolling_mean(logloss_per_event(y, p), window)
 
@@ -431,7 +431,7 @@ def recovery_time(excess: np.ndarray, start: int, threshold: float, window: int)
     ``excess``: (..., n_events) per-event loss above the oracle's.  Runs that never recover get
     ``n_events - start`` (the stream ended first).
     """
-    from .plots import rolling_mean
+    from course_lib.numerics import rolling_mean
 
     r = rolling_mean(np.asarray(excess, dtype=float)[..., start:], window)
     r[..., : window - 1] = np.inf  # a full window after the change before we call it recovered

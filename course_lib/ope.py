@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.exercises import ExerciseResult, run_check
+from course_lib.notebook.exercises import ExerciseResult, run_check
 
 Z95 = 1.959963984540054
 
@@ -547,7 +547,7 @@ class ContextTable:
 
 
 def context_table(world) -> ContextTable:
-    """Build the ``ContextTable`` of a ``course_lib.world.World`` from its public API."""
+    """Build the ``ContextTable`` of a ``course_lib.sim.world.World`` from its public API."""
     n_users, k = world.n_users, world.n_products
     users = np.repeat(np.arange(n_users), len(TIME_SLOTS))
     slots = np.tile(np.arange(len(TIME_SLOTS)), n_users)

@@ -13,7 +13,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from course_lib.record import read_records
+from course_lib.notebook.record import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

@@ -162,7 +162,7 @@ def test_validation_messages():
 
 
 def test_live_loop_validation():
-    from course_lib.world import load_world
+    from course_lib.sim.world import load_world
 
     world = load_world()
     with pytest.raises(ValueError, match="the policy has 3 arms but the world 200 products"):
@@ -184,7 +184,7 @@ def test_cascade_click_and_slate_probability():
 
 
 def test_live_loop_learns_and_cold_start_arm_gets_shown():
-    from course_lib.world import load_world
+    from course_lib.sim.world import load_world
 
     world = load_world()
     log = world.log

@@ -55,7 +55,7 @@ def test_memory_figures_follow_the_closed_form(r):
 def test_exercises_agree_with_the_library(r):
     assert r["exercise.score_diff"] < 1e-9
     assert r["exercise.sm_error"] < 1e-9
-    from course_lib.world import load_world
+    from course_lib.sim.world import load_world
 
     world = load_world()
     flat_white = int(world.products.index[world.products.name == "Flat White"][0])

@@ -3,10 +3,10 @@
 import nbformat
 import pytest
 
-from course_lib import exercises
-from course_lib.exercises import run_check
-from course_lib.notebooks import clean_metadata, make_student, strip_solutions
-from course_lib.record import MIME, read_records, to_plain
+from course_lib.notebook import exercises
+from course_lib.notebook.exercises import run_check
+from tools.notebooks import clean_metadata, make_student, strip_solutions
+from course_lib.notebook.record import MIME, read_records, to_plain
 
 SOLVED = """def f(x):
     \"\"\"Double x.\"\"\"
@@ -159,7 +159,7 @@ def test_slider_plot_draws_the_defaults_then_redraws_on_change(monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib import widgets
+    from course_lib.notebook import widgets
 
     shown, calls = [], []
 

@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from course_lib import online as ol
-from course_lib import streams
+from course_lib.sim import streams
 
 
 def sig(z):

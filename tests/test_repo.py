@@ -9,7 +9,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
-from course_lib.notebooks import make_student
+from tools.notebooks import make_student
 
 try:
     import tomllib
@@ -76,7 +76,7 @@ def test_solution_notebook_is_executed_clean_and_tagged(path):
     plotting = sum("plt.show()" in c.source for c in code)   # slider cells store their default figure too
     images = sum("image/png" in o.get("data", {}) for c in code for o in c.outputs)
     assert images >= plotting, (f"{path.name}: {plotting} cells call plt.show() but only {images} figures are "
-                                "stored; call course_lib.plots.use_course_style() so the inline backend is used")
+                                "stored; call course_lib.notebook.plots.use_course_style() so the inline backend is used")
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_lib import world as W
+from course_lib.sim import world as W
 
 
 @pytest.fixture(scope="module")

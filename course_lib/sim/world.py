@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_SEED = 2024
 N_USERS = 1_000
 N_LOG = 10_000
@@ -623,7 +623,7 @@ def load_world(data_dir: str | Path = DATA_DIR) -> World:
     data_dir = Path(data_dir)
     missing = [f for f in FILES.values() if not (data_dir / f).exists()]
     if missing:
-        raise ValueError(f"missing {missing} in {data_dir}; run course_lib.world.build_world().save()")
+        raise ValueError(f"missing {missing} in {data_dir}; run course_lib.sim.world.build_world().save()")
     products = pd.read_csv(data_dir / FILES["products"])
     users = pd.read_csv(data_dir / FILES["users"])
     log = pd.read_csv(data_dir / FILES["log"], parse_dates=["timestamp"])

@@ -2,7 +2,7 @@
 
 Runs each notebook in its own folder on the `python3` kernel, then strips run-specific
 metadata so re-running an unchanged lesson leaves git clean.  Usage:
-    python scripts/execute_solutions.py [NN_topic.ipynb ...]
+    python tools/execute_solutions.py [NN_topic.ipynb ...]
 """
 
 import sys
@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_lib.notebooks import clean_metadata, write
+from tools.notebooks import clean_metadata, write
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parents[1]

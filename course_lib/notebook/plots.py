@@ -1,9 +1,11 @@
-"""Plot helpers shared by the lessons: one look, mean-and-band curves, rolling means."""
+"""Plot helpers shared by the lessons: one look, mean-and-band curves."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from course_lib.numerics import rolling_mean  # noqa: F401  (notebooks import it from here too)
 
 
 def use_course_style() -> None:
@@ -28,18 +30,6 @@ def _inline_in_jupyter() -> None:
     shell = get_ipython()
     if shell is not None and type(shell).__name__ == "ZMQInteractiveShell" and "inline" not in plt.get_backend():
         shell.run_line_magic("matplotlib", "inline")
-
-
-def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
-    """Trailing mean over the last ``window`` values (shorter at the start), along the last axis."""
-    x = np.asarray(x, dtype=float)
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
-    c = np.cumsum(x, axis=-1)
-    out = c.copy()
-    out[..., window:] = c[..., window:] - c[..., :-window]
-    n = np.minimum(np.arange(1, x.shape[-1] + 1), window)
-    return out / n
 
 
 def mean_band(ax, x: np.ndarray, runs: np.ndarray, label: str | None = None, color=None,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from course_lib.notebooks import generate_all
+from tools.notebooks import generate_all
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parents[1]

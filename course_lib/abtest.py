@@ -32,7 +32,7 @@ __all__ = [
     "adjust_pvalues", "benjamini_hochberg", "simulate_multiple_metrics", "error_rates",
     "cuped_theta", "cuped_adjust", "simulate_cuped", "stratified_diff_in_means",
     "SRMResult", "srm_check", "sbm_graph", "simulate_interference",
-    "diff_in_diff", "simulate_panel", "run_world_ab_test",
+    "diff_in_diff", "simulate_panel",
     "check_sample_size", "check_cuped_adjust", "check_benjamini_hochberg",
 ]
 
@@ -534,42 +534,6 @@ def simulate_panel(n_weeks: int, launch_week: int, effect: float, trend_gap: flo
     control = season + noise_sd * rng.standard_normal(n_weeks)
     treated = season + 1.0 + trend_gap * w + effect * (w >= launch_week) + noise_sd * rng.standard_normal(n_weeks)
     return treated, control
-
-
-# --------------------------------------------------------------------------- closing the loop
-def run_world_ab_test(world, policy, n_visits: int, batch: int, rng: np.random.Generator,
-                      timestamps: np.ndarray) -> dict[str, np.ndarray]:
-    """A/B test on lesson 03's product world: ``policy`` (treatment) against random products (control).
-
-    Each visit is randomised 50/50 on its own (so the split is random, not exact).  Visits arrive
-    in batches of ``batch``; the policy recommends for its treated visits with ``predict(contexts)``
-    and learns from their clicks with ``partial_fit(arms, rewards, contexts)``, so it sees only its
-    own arm's traffic.  Duck-typed on lesson 03's API (``course_lib.sim.world.World`` and
-    ``course_lib.contextual.LinUCB``): ``world.n_users``, ``world.n_products``,
-    ``world.context(user_ids, timestamps)``, ``world.sample_clicks(user_ids, product_ids, timestamps, rng)``.
-
-    timestamps: visit times, shape (n_visits,).  Returns per-visit ``clicks`` (0/1 floats) and
-    ``treated`` (bool), shape (n_visits,), in arrival order.
-    """
-    timestamps = np.asarray(timestamps)
-    if n_visits < 4 or batch < 1:
-        raise ValueError(f"need n_visits >= 4 and batch >= 1, got {n_visits} and {batch}")
-    if timestamps.shape != (n_visits,):
-        raise ValueError(f"timestamps needs one time per visit, shape ({n_visits},), got {timestamps.shape}")
-    users = rng.integers(0, world.n_users, n_visits)
-    treated = rng.random(n_visits) < 0.5
-    items = rng.integers(0, world.n_products, n_visits)
-    clicks = np.empty(n_visits)
-    for start in range(0, n_visits, batch):
-        sl = slice(start, min(start + batch, n_visits))
-        t_idx = np.flatnonzero(treated[sl]) + start
-        x = world.context(users[t_idx], timestamps[t_idx])
-        if t_idx.size:
-            items[t_idx] = policy.predict(x)[:, 0]
-        clicks[sl] = world.sample_clicks(users[sl], items[sl], timestamps[sl], rng)
-        if t_idx.size:
-            policy.partial_fit(items[t_idx], clicks[t_idx], x)
-    return {"clicks": clicks, "treated": treated}
 
 
 # --------------------------------------------------------------------------- exercise checkers

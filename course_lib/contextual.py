@@ -20,7 +20,6 @@ epsilon-greedy on the ridge estimates.  Same verbs for all three: ``select(conte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -198,103 +197,6 @@ class LinGreedy(_LinearBandit):
         explore = self.rng.random(len(scores)) < self.epsilon
         scores[explore] = self.rng.random((int(explore.sum()), self.n_arms))
         return scores
-
-
-# ----------------------------------------------------------------------------- the recommender loop
-
-
-def cascade_click(probs: np.ndarray, rng: np.random.Generator) -> int:
-    """Position clicked in a slate under the cascade model, or -1 for no click.
-
-    The user scans the slate top-down and clicks the first item that attracts them (each with
-    its own click probability), then stops (Kveton et al., "Cascading Bandits", ICML 2015).
-    """
-    hits = rng.random(len(probs)) < probs
-    return int(hits.argmax()) if hits.any() else -1
-
-
-def slate_click_probability(probs: np.ndarray) -> np.ndarray:
-    """P(some item of the slate is clicked) = 1 - prod(1 - p_i), over the last axis."""
-    return 1.0 - np.prod(1.0 - np.asarray(probs), axis=-1)
-
-
-@dataclass
-class LiveRun:
-    """Trace of a live loop: per visit the user, time, top-k shown, clicked product (-1: none)."""
-
-    users: np.ndarray
-    timestamps: np.ndarray
-    shown: np.ndarray  # (n, k) product ids, best first
-    clicked: np.ndarray  # (n,) product id or -1
-    p_slate: np.ndarray  # (n,) exact probability that the shown slate gets a click
-    p_random: np.ndarray  # (n,) same for a uniformly random slate of k distinct products
-    p_best: np.ndarray  # (n,) same for the oracle's best slate
-
-    @property
-    def clicks(self) -> np.ndarray:
-        return (self.clicked >= 0).astype(int)
-
-
-def live_loop(world, policy: _LinearBandit, n_visits: int, seed: int, k: int = 5,
-              new_product_at: int | None = None, new_product: dict | None = None) -> LiveRun:
-    """Serve ``n_visits`` visits: random user and time, top-``k`` from ``policy``, cascade click, update at once.
-
-    Feedback follows the cascade model: the items above the click (all ``k`` without a click)
-    were examined and get reward 0, the clicked one 1, the ones below are not updated.
-    With ``new_product_at``, a product (``world.add_product(**new_product)``, on a copy of
-    ``world``) arrives before that visit and ``policy.add_arm()`` gives it an arm (cold start).
-    The oracle's probabilities of all visits are computed up front, in one vectorised call.
-    """
-    import copy
-
-    from course_lib.sim.world import random_timestamps
-
-    if n_visits < 1:
-        raise ValueError(f"n_visits must be >= 1, got {n_visits}")
-    if not 1 <= k <= world.n_products:
-        raise ValueError(f"k must be between 1 and {world.n_products}, got {k}")
-    if policy.n_arms != world.n_products:
-        raise ValueError(f"the policy has {policy.n_arms} arms but the world {world.n_products} products")
-    if policy.n_features != world.context_dim:
-        raise ValueError(f"the policy expects {policy.n_features} context features but the world's context has "
-                         f"{world.context_dim} (world.context_names); build it with n_features=world.context_dim")
-    rng = np.random.default_rng(seed)
-    users = rng.integers(0, world.n_users, n_visits)
-    times = random_timestamps(n_visits, rng)
-    n_before = world.n_products
-    if new_product_at is not None:
-        world = copy.copy(world)
-        world.add_product(**(new_product or {}))
-    X = world.context(users, times)
-    P = world.click_probability(users[:, None], np.arange(world.n_products)[None], times[:, None])
-    available = np.full(n_visits, world.n_products)
-    if new_product_at is not None:
-        available[:new_product_at] = n_before
-    shown = np.empty((n_visits, k), dtype=int)
-    clicked = np.full(n_visits, -1)
-    for t in range(n_visits):
-        if new_product_at is not None and t == new_product_at:
-            policy.add_arm()
-        x = X[t]
-        top = policy.predict(x, k)[0]
-        pos = cascade_click(P[t, top], rng)
-        examined = top if pos < 0 else top[: pos + 1]
-        rewards = np.zeros(len(examined))
-        if pos >= 0:
-            rewards[-1] = 1.0
-            clicked[t] = top[pos]
-        policy.partial_fit(examined, rewards, np.broadcast_to(x, (len(examined), len(x))))
-        shown[t] = top
-    rows = np.arange(n_visits)[:, None]
-    P_avail = np.where(np.arange(world.n_products)[None] < available[:, None], P, 0.0)
-    rng_random = np.random.default_rng([seed, 1])  # the random policy's slates, kept apart
-    keys = rng_random.random((n_visits, world.n_products))
-    keys[np.arange(world.n_products)[None] >= available[:, None]] = 2.0  # not yet in the catalogue
-    random_slates = np.argsort(keys, axis=1)[:, :k]
-    return LiveRun(users, times, shown, clicked,
-                   p_slate=slate_click_probability(P[rows, shown]),
-                   p_random=slate_click_probability(P[rows, random_slates]),
-                   p_best=slate_click_probability(np.sort(P_avail, axis=1)[:, -k:]))
 
 
 # ----------------------------------------------------------------------------- exercises

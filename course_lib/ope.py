@@ -328,24 +328,7 @@ def estimates_on_logs(logs: SimulatedLogs, policy_probs: np.ndarray, q_hat: np.n
 # --------------------------------------------------------------------------------------------
 # Position bias
 # --------------------------------------------------------------------------------------------
-def examination_probs(n_positions: int, eta: float = 1.0) -> np.ndarray:
-    """Position-based model's examination probabilities theta_k = (1/k)^eta, k = 1..n_positions."""
-    if n_positions < 1 or eta < 0:
-        raise ValueError(f"need n_positions >= 1 and eta >= 0, got {n_positions} and {eta}")
-    return (1.0 / np.arange(1, n_positions + 1)) ** eta
-
-
-def position_based_clicks(attractiveness: np.ndarray, examination: np.ndarray,
-                          rng: np.random.Generator) -> np.ndarray:
-    """Clicks of the position-based model: P(click at rank k) = theta_k * alpha(item at k).
-
-    attractiveness: (..., L) alpha of the item shown at each of the L ranks; examination: (L,).
-    """
-    a = _array("attractiveness", attractiveness, lo=0.0, hi=1.0)
-    e = _array("examination", examination, lo=0.0, hi=1.0)
-    if a.shape[-1] != e.shape[-1]:
-        raise ValueError(f"attractiveness has {a.shape[-1]} ranks but examination has {e.shape[-1]}")
-    return (rng.random(a.shape) < a * e).astype(float)
+# examination_probs and position_based_clicks (the position-based click model): course_lib.sim.clicks
 
 
 def item_click_rates(items, positions, clicks, n_items: int,
@@ -520,44 +503,7 @@ def check_doubly_robust(candidate: Callable[..., float]) -> ExerciseResult:
 # --------------------------------------------------------------------------------------------
 # The lesson's finite view of lesson 03's product world, and a reward model
 # --------------------------------------------------------------------------------------------
-#: The four time slots the hidden click model distinguishes, with a representative visit time.
-TIME_SLOTS = (("weekday afternoon", "2024-01-01 15:00"), ("weekday morning", "2024-01-01 08:00"),
-              ("weekend afternoon", "2024-01-06 15:00"), ("weekend morning", "2024-01-06 08:00"))
-
-
-@dataclass(frozen=True)
-class ContextTable:
-    """Every context of the world, one row per (user, time slot): C = n_users * 4 rows.
-
-    ``click_probs`` (C, K) is the oracle's exact click probability, ``probs`` (C,) how often
-    each context occurs (users uniform, slots as often as in the world's log), ``features``
-    (C, d) the context vectors a model sees.  Row of user u in slot s: ``4 * u + s``.
-    """
-
-    users: np.ndarray
-    slots: np.ndarray
-    timestamps: np.ndarray
-    probs: np.ndarray
-    click_probs: np.ndarray
-    features: np.ndarray
-
-    def index(self, user_ids, is_morning, is_weekend) -> np.ndarray:
-        """Context row of logged visits (arrays of user ids and 0/1 time flags)."""
-        return 4 * np.asarray(user_ids) + np.asarray(is_morning, int) + 2 * np.asarray(is_weekend, int)
-
-
-def context_table(world) -> ContextTable:
-    """Build the ``ContextTable`` of a ``course_lib.sim.world.World`` from its public API."""
-    n_users, k = world.n_users, world.n_products
-    users = np.repeat(np.arange(n_users), len(TIME_SLOTS))
-    slots = np.tile(np.arange(len(TIME_SLOTS)), n_users)
-    stamps = np.array([np.datetime64(t, "s") for _, t in TIME_SLOTS])[slots]
-    q = world.click_probability(users[:, None], np.arange(k)[None, :], stamps[:, None])
-    log = world.log
-    slot_freq = np.bincount(log["is_morning"].to_numpy(int) + 2 * log["is_weekend"].to_numpy(int),
-                            minlength=len(TIME_SLOTS)) / len(log)
-    probs = slot_freq[slots] / n_users
-    return ContextTable(users, slots, stamps, probs, q, world.context(users, stamps))
+# ContextTable and context_table (every context of lesson 03's world): course_lib.sim.world
 
 
 class RewardModel:

@@ -1,4 +1,4 @@
-"""Shared checks of scalar parameters (learning rates, priors, counts, levels) for every lesson.
+"""Shared checks of parameters (rates, priors, counts, levels) and of data arrays for every lesson.
 
 Each function validates one parameter at a module's boundary and returns it converted
 (``float``, ``int`` or a float array), or raises a ``ValueError`` that names the parameter, says
@@ -11,8 +11,9 @@ what was wrong, the allowed range and, where the caller gives a ``hint``, what t
 
 ``bool`` is rejected although Python counts it as an ``int``: ``epsilon=True`` is a slip, not a
 rate.  NaN and infinities are rejected too; a parameter that may be unbounded says so by leaving
-``high`` out, never by accepting ``inf``.  Arrays of logged data have their own checks beside the
-estimators that read them (``course_lib.ope``, ``course_lib.metrics``).
+``high`` out, never by accepting ``inf``.  Arrays have their checks here too: ``array`` (numbers,
+finite, dimensions, range), ``ids`` (integer indices in range), ``probabilities`` (in [0, 1], or
+(0, 1] for propensities), ``contexts`` (rows of a given width) and ``binary`` (0/1 labels).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["number", "integer", "number_array"]
+__all__ = ["number", "integer", "number_array", "array", "ids", "probabilities", "contexts", "binary"]
 
 
 def _range(low, high, low_open: bool, high_open: bool) -> str:
@@ -140,4 +141,86 @@ def number_array(name: str, values, *, low: float | None = None, high: float | N
         bad = arr[index]
         problem = "NaN is not a number" if np.isnan(bad) else "infinity is not allowed" if np.isinf(bad) else ""
         raise _fail(f"every entry of {name}", need, f"{name}[{where}] = {bad:g}", problem, hint)
+    return arr
+
+
+# ----------------------------------------------------------------------------- arrays, ids, probabilities
+
+
+def array(name: str, values, *, ndim: int | tuple[int, ...] | None = None, low: float | None = None,
+          high: float | None = None, low_open: bool = False, high_open: bool = False,
+          nonempty: bool = True, hint: str = "") -> np.ndarray:
+    """``values`` as a float array: numbers only, finite, optionally of ``ndim`` dimensions and in a range.
+
+    The error names the parameter, the first bad entry and how many there are, e.g.
+    ``rewards has 3 missing (NaN) values``.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise _fail(name, "an array of numbers", f"an array of dtype {arr.dtype}", "not numbers", hint)
+    arr = arr.astype(float)
+    dims = (ndim,) if isinstance(ndim, int) else ndim
+    if dims is not None and arr.ndim not in dims:
+        raise _fail(name, f"a {' or '.join(map(str, dims))}-D array", f"shape {arr.shape}", "", hint)
+    if nonempty and arr.size == 0:
+        raise _fail(name, "a non-empty array", f"shape {arr.shape}", "", hint)
+    nan = np.isnan(arr)
+    if nan.any():
+        raise ValueError(f"{name} has {int(nan.sum())} missing (NaN) values; drop or fill them in first"
+                         + (f"; {hint}" if hint else ""))
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, found inf" + (f"; {hint}" if hint else ""))
+    bad = np.zeros(arr.shape, bool)
+    if low is not None:
+        bad |= arr <= low if low_open else arr < low
+    if high is not None:
+        bad |= arr >= high if high_open else arr > high
+    if bad.any():
+        raise ValueError(f"{name} must be {_range(low, high, low_open, high_open)}, found "
+                         f"{arr[bad].ravel()[0]:g} ({int(bad.sum())} entries)" + (f"; {hint}" if hint else ""))
+    return arr
+
+
+def ids(name: str, values, n: int, *, hint: str = "") -> np.ndarray:
+    """Integer indices (arms, users, products) in ``[0, n)``, as an int array of the same shape."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and (arr == np.round(arr)).all():
+            arr = arr.astype(int)  # 3.0 from a computation is an index; 2.5 and True are not
+        elif arr.size or arr.dtype.kind == "b":
+            raise _fail(name, "integer indices", f"dtype {arr.dtype}", "", hint)
+        else:
+            arr = arr.astype(int)
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must lie in [0, {n}), got values from {arr.min()} to {arr.max()}"
+                         + (f"; {hint}" if hint else ""))
+    return arr
+
+
+def probabilities(name: str, values, *, positive: bool = False, hint: str = "") -> np.ndarray:
+    """Probabilities in [0, 1] (``positive=True``: in (0, 1], as propensities must be)."""
+    return array(name, values, low=0.0, high=1.0, low_open=positive, hint=hint)
+
+
+def contexts(name: str, values, width: int, *, hint: str = "") -> np.ndarray:
+    """Context rows of ``width`` features as an ``(n, width)`` float array (one row ``(width,)`` accepted)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise _fail(name, "an array of numbers", f"an array of dtype {arr.dtype}", "not numbers", hint)
+    X = arr.astype(float)
+    if X.ndim == 1:
+        X = X[None]
+    if X.ndim != 2 or X.shape[1] != width:
+        raise ValueError(f"{name} must have {width} features per row (shape (n, {width})), got shape {arr.shape}"
+                         + (f"; {hint}" if hint else ""))
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} contain NaN or infinite values; impute or drop them first")
+    return X
+
+
+def binary(name: str, values, *, hint: str = "") -> np.ndarray:
+    """0/1 labels (clicked or not) as a non-empty float array."""
+    arr = array(name, values, hint=hint)
+    if not np.isin(arr, (0.0, 1.0)).all():
+        raise ValueError(f"{name} must hold 0/1 labels (clicked or not)" + (f"; {hint}" if hint else ""))
     return arr

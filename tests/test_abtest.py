@@ -190,32 +190,6 @@ def test_diff_in_diff_hand_example_and_broken_trends():
     assert np.mean(bad) == pytest.approx(0.5 + 0.05 * 20, abs=0.05)
 
 
-class _TinyWorld:
-    """Lesson 03's World API in miniature: product k is clicked with probability 0.05, product 0 with 0.5."""
-
-    n_users, n_products = 50, 10
-
-    def context(self, user_ids, timestamps):
-        return np.ones((len(user_ids), 2))
-
-    def sample_clicks(self, user_ids, product_ids, timestamps, rng):
-        p = np.where(np.asarray(product_ids) == 0, 0.5, 0.05)
-        return (rng.random(p.shape) < p).astype(int)
-
-
-def test_world_ab_test_learns_in_the_treatment_arm_only():
-    from course_lib.contextual import LinUCB
-
-    out = ab.run_world_ab_test(_TinyWorld(), LinUCB(10, 2, alpha=0.5), 4000, 100, np.random.default_rng(10),
-                               timestamps=np.zeros(4000))
-    c, t = out["clicks"], out["treated"]
-    assert abs(c[~t].mean() - (0.5 + 9 * 0.05) / 10) < 0.02   # random products in control
-    assert c[t].mean() > 0.3                                    # LinUCB finds product 0 (best 0.5)
-    assert not ab.srm_check([t.sum(), (~t).sum()]).flagged
-    with pytest.raises(ValueError, match="one time per visit"):
-        ab.run_world_ab_test(_TinyWorld(), LinUCB(10, 2), 100, 10, np.random.default_rng(0), np.zeros(5))
-
-
 # ---------------------------------------------------------------- exercise checkers
 def test_checkers_pass_the_reference_implementations():
     assert ab.check_sample_size(ab.sample_size_per_arm).passed

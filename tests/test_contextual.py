@@ -161,42 +161,6 @@ def test_validation_messages():
     np.testing.assert_array_equal(m.b, 0)
 
 
-def test_live_loop_validation():
-    from course_lib.sim.world import load_world
-
-    world = load_world()
-    with pytest.raises(ValueError, match="the policy has 3 arms but the world 200 products"):
-        C.live_loop(world, C.LinUCB(3, world.context_dim), 10, seed=0)
-    with pytest.raises(ValueError, match="n_visits must be >= 1"):
-        C.live_loop(world, C.LinUCB(200, world.context_dim), 0, seed=0)
-    with pytest.raises(ValueError, match="expects 4 context features but the world's context has 13"):
-        C.live_loop(world, C.LinUCB(200, 4), 10, seed=0)
-
-
-def test_cascade_click_and_slate_probability():
-    rng = np.random.default_rng(0)
-    probs = np.array([0.2, 0.5, 0.1])
-    pos = np.array([C.cascade_click(probs, rng) for _ in range(20_000)])
-    # P(first click at 0) = 0.2, at 1 = 0.8 * 0.5, none = 0.8 * 0.5 * 0.9
-    for where, p in ((0, 0.2), (1, 0.4), (-1, 0.36)):
-        assert abs((pos == where).mean() - p) < 5 * np.sqrt(p * (1 - p) / 20_000)
-    assert np.isclose(C.slate_click_probability(probs), 1 - 0.36)
-
-
-def test_live_loop_learns_and_cold_start_arm_gets_shown():
-    from course_lib.sim.world import load_world
-
-    world = load_world()
-    log = world.log
-    X = world.context(log.user_id.to_numpy(), log.timestamp.to_numpy())
-    m = C.LinUCB(200, world.context_dim, alpha=1.0).partial_fit(log.product_id.to_numpy(), log.click.to_numpy(), X)
-    run = C.live_loop(world, m, 400, seed=0, new_product_at=100)
-    assert run.shown.shape == (400, 5) and m.n_arms == 201 and world.n_products == 200
-    assert (run.shown[:100] < 200).all() and (run.shown[100:] == 200).any()
-    assert run.p_slate.mean() > run.p_random.mean() + 0.05
-    assert (run.p_best >= run.p_slate - 1e-12).all()
-
-
 def test_checkers_pass_the_reference_and_reject_wrong_answers(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
     assert C.check_linucb_score(C.linucb_score).passed

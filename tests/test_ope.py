@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib import ope
+from course_lib.sim import clicks as click_models
 
 
 def small_world(seed=0, c=6, k=4):
@@ -144,10 +145,10 @@ def test_position_based_model_ipw_recovers_attractiveness():
     rng = np.random.default_rng(0)
     n_items, L, n = 8, 4, 40_000
     alpha = np.linspace(0.1, 0.6, n_items)
-    theta = ope.examination_probs(L, eta=1.0)
+    theta = click_models.examination_probs(L, eta=1.0)
     # a logger that shows good items on top more often: biased naive CTRs
     slates = np.argsort(-(alpha + rng.normal(0, 0.15, size=(n, n_items))), axis=1)[:, :L]
-    clicks = ope.position_based_clicks(alpha[slates], theta, rng)
+    clicks = click_models.position_based_clicks(alpha[slates], theta, rng)
     pos = np.broadcast_to(np.arange(L), slates.shape)
     naive = ope.item_click_rates(slates, pos, clicks, n_items)
     ipw = ope.item_click_rates(slates, pos, clicks, n_items, examination=theta)

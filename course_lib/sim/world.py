@@ -3,7 +3,8 @@
 A catalogue of 200 food-and-coffee products, 1,000 synthetic users made with Faker, a
 scikit-learn feature artifact, a dynamic time context, the hidden click model
 (``GroundTruth``) and a random historical log.  ``build_world(seed)`` regenerates all of it
-in one call; ``load_world()`` reads the committed copy under ``data/``.
+in one call; ``load_world()`` reads the committed copy, package data under ``course_lib/sim/data``
+(with the catalogue itself, ``catalogue.json``).
 
 Public API (kept backwards-compatible; lesson 06 builds on it):
 
@@ -24,13 +25,13 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_SEED = 2024
 N_USERS = 1_000
 N_LOG = 10_000
@@ -49,230 +50,20 @@ SVD_DIM = 10
 FILES = {"products": "products.csv", "users": "users.csv", "log": "history_log.csv",
          "artifact": "feature_artifact.json"}
 
-# (category, price range in dollars, [(name, description words)]).  Written for this course.
-_CATALOGUE: list[tuple[str, tuple[float, float], list[tuple[str, str]]]] = [
-    ("pizzas", (14.0, 30.0), [
-        ("Margherita Pizza", "tomato, fior di latte and fresh basil on a wood-fired base"),
-        ("Pepperoni Pizza", "spicy pepperoni, mozzarella and tomato sugo"),
-        ("Hawaiian Pizza", "leg ham, pineapple and mozzarella"),
-        ("Capricciosa Pizza", "ham, mushrooms, artichokes, olives and mozzarella"),
-        ("Quattro Formaggi Pizza", "mozzarella, gorgonzola, parmesan and fontina"),
-        ("Diavola Pizza", "hot salami, chilli, olives and tomato"),
-        ("Vegetarian Pizza", "roasted capsicum, eggplant, zucchini, mushroom and olives"),
-        ("BBQ Chicken Pizza", "smoky barbecue chicken, red onion and mozzarella"),
-        ("Supreme Pizza", "pepperoni, beef, capsicum, onion, mushroom and olives"),
-        ("Prosciutto Rocket Pizza", "prosciutto, rocket, shaved parmesan and tomato"),
-        ("Mushroom Truffle Pizza", "wild mushrooms, truffle oil, thyme and mozzarella"),
-        ("Garlic Prawn Pizza", "garlic prawns, chilli, parsley and lemon"),
-        ("Pumpkin Feta Pizza", "roast pumpkin, feta, spinach and pine nuts"),
-        ("Meat Lovers Pizza", "bacon, ham, pepperoni, beef and barbecue sauce"),
-        ("Calzone", "folded pizza filled with ham, ricotta and mozzarella"),
-        ("Marinara Pizza", "tomato, garlic, oregano and olive oil, no cheese"),
-        ("Lamb Tzatziki Pizza", "spiced lamb, red onion, tzatziki and mint"),
-        ("Chorizo Pizza", "chorizo, roasted peppers, olives and smoked paprika"),
-        ("Spinach Ricotta Pizza", "spinach, ricotta, garlic and mozzarella"),
-        ("Buffalo Chicken Pizza", "buffalo chicken, celery, blue cheese and hot sauce"),
-        ("Seafood Pizza", "prawns, calamari, mussels, garlic and tomato"),
-        ("Pesto Chicken Pizza", "chicken, basil pesto, sun-dried tomato and feta"),
-        ("Salami Olive Pizza", "sopressa salami, kalamata olives and oregano"),
-        ("Kids Cheese Pizza", "a small pizza with tomato and mozzarella"),
-        ("Wagyu Truffle Pizza", "wagyu beef, black truffle, porcini and aged parmesan"),
-    ]),
-    ("burgers and sandwiches", (10.0, 26.0), [
-        ("Classic Beef Burger", "beef patty, cheddar, lettuce, tomato and burger sauce"),
-        ("Double Cheeseburger", "two beef patties, double cheddar, pickles and mustard"),
-        ("Chicken Burger", "crispy fried chicken, slaw and aioli"),
-        ("Bacon Burger", "beef patty, smoky bacon, cheddar and barbecue sauce"),
-        ("Veggie Burger", "chickpea and quinoa patty, avocado and relish"),
-        ("Fish Burger", "battered fish fillet, tartare sauce and lettuce"),
-        ("Lamb Burger", "spiced lamb patty, beetroot, feta and mint yoghurt"),
-        ("Pulled Pork Burger", "slow-cooked pulled pork, apple slaw and chipotle mayo"),
-        ("Mushroom Swiss Burger", "beef patty, sauteed mushrooms and swiss cheese"),
-        ("Aussie Burger with the Lot", "beef, egg, bacon, beetroot, pineapple and cheese"),
-        ("Spicy Chicken Burger", "chilli fried chicken, jalapenos and sriracha mayo"),
-        ("Halloumi Burger", "grilled halloumi, roast capsicum and rocket"),
-        ("Steak Sandwich", "grilled sirloin, caramelised onion and mustard on toasted bread"),
-        ("Club Sandwich", "chicken, bacon, egg, lettuce and tomato on triple toast"),
-        ("BLT Sandwich", "bacon, lettuce and tomato on sourdough"),
-        ("Reuben Sandwich", "corned beef, sauerkraut, swiss cheese and russian dressing"),
-        ("Ham Cheese Toastie", "leg ham and cheddar toasted sandwich"),
-        ("Chicken Avocado Wrap", "grilled chicken, avocado, lettuce and aioli in a wrap"),
-        ("Falafel Wrap", "falafel, hummus, tabouli and pickled turnip"),
-        ("Cuban Sandwich", "roast pork, ham, swiss cheese, pickles and mustard"),
-        ("Tuna Melt", "tuna, cheddar and red onion toasted on rye"),
-        ("Egg and Bacon Roll", "fried egg, bacon and barbecue sauce on a soft roll"),
-        ("Philly Cheesesteak", "shaved beef, onions, peppers and melted provolone"),
-        ("Slider Trio", "three mini beef burgers with pickles and cheese"),
-        ("Wagyu Burger", "premium wagyu patty, truffle aioli, aged cheddar and brioche"),
-    ]),
-    ("pub classics", (18.0, 38.0), [
-        ("Chicken Parmigiana", "crumbed chicken schnitzel, napoli sauce and melted cheese"),
-        ("Chicken Schnitzel", "crumbed chicken breast with chips and salad"),
-        ("Fish and Chips", "beer-battered flathead, chips, lemon and tartare"),
-        ("Bangers and Mash", "pork sausages, creamy mash and onion gravy"),
-        ("Beef and Guinness Pie", "slow-cooked beef in stout under flaky pastry"),
-        ("Porterhouse Steak", "grilled porterhouse with chips, salad and pepper sauce"),
-        ("Lamb Shank", "braised lamb shank, mash and red wine jus"),
-        ("Pork Belly", "crispy pork belly, apple puree and greens"),
-        ("Roast of the Day", "roast meat, roast vegetables and gravy"),
-        ("Shepherds Pie", "minced lamb and vegetables under golden mash"),
-        ("Bangalow Pork Ribs", "sticky barbecue pork ribs with chips"),
-        ("Salt and Pepper Calamari", "crispy calamari, rocket and lemon aioli"),
-        ("Grilled Barramundi", "barramundi fillet, greens and lemon butter"),
-        ("Chicken Kiev", "crumbed chicken filled with garlic butter, mash and peas"),
-        ("Beef Lasagne Plate", "beef lasagne with chips and salad"),
-        ("Ploughmans Platter", "cheddar, ham, pickles, bread and chutney"),
-        ("Irish Stew", "lamb, potato and carrot stew with crusty bread"),
-        ("Mixed Grill", "steak, sausage, lamb chop, bacon and egg"),
-        ("Chicken Pot Pie", "chicken and leek in creamy sauce under pastry"),
-        ("Scotch Fillet", "grilled scotch fillet with mushroom sauce and chips"),
-        ("Beer Battered Flathead Tacos", "flathead, slaw and lime mayo"),
-        ("Chilli Con Carne Bowl", "beef and bean chilli with rice and sour cream"),
-        ("Veggie Pie", "roast vegetable and lentil pie with salad"),
-        ("Tomahawk Steak", "a one-kilo tomahawk for sharing, chips and three sauces"),
-        ("Seafood Platter", "oysters, prawns, bugs, calamari and fish for two"),
-    ]),
-    ("Mexican", (9.0, 24.0), [
-        ("Beef Tacos", "spiced beef, pico de gallo and cheese in soft tortillas"),
-        ("Fish Tacos", "grilled fish, cabbage, chipotle mayo and lime"),
-        ("Chicken Burrito", "chicken, rice, black beans, salsa and cheese"),
-        ("Beef Burrito", "shredded beef, rice, beans, guacamole and sour cream"),
-        ("Veggie Burrito", "roast vegetables, rice, beans and salsa verde"),
-        ("Chicken Quesadilla", "grilled chicken and melted cheese in a crispy tortilla"),
-        ("Cheese Quesadilla", "three cheeses and jalapenos in a crispy tortilla"),
-        ("Nachos", "corn chips, beef chilli, cheese, guacamole and sour cream"),
-        ("Vegetarian Nachos", "corn chips, black beans, cheese, salsa and guacamole"),
-        ("Chicken Enchiladas", "rolled tortillas, chicken, red sauce and cheese"),
-        ("Pork Carnitas Tacos", "slow-cooked pork, onion, coriander and salsa roja"),
-        ("Chicken Fajitas", "sizzling chicken, peppers and onions with tortillas"),
-        ("Burrito Bowl", "rice, beans, corn, salsa, cheese and chicken"),
-        ("Chimichanga", "deep-fried burrito with beef and cheese"),
-        ("Tostadas", "crispy tortillas with beans, lettuce and queso fresco"),
-        ("Prawn Tacos", "garlic prawns, mango salsa and lime crema"),
-        ("Elote", "grilled corn with chipotle mayo, cotija and lime"),
-        ("Guacamole and Chips", "fresh guacamole with corn chips"),
-        ("Churros", "fried dough with cinnamon sugar and chocolate sauce"),
-        ("Mexican Rice", "tomato rice with peas and coriander"),
-        ("Jalapeno Poppers", "jalapenos stuffed with cream cheese, crumbed and fried"),
-        ("Taquitos", "rolled fried tortillas with chicken and salsa"),
-        ("Breakfast Burrito", "scrambled egg, chorizo, potato and cheese"),
-        ("Pozole", "pork and hominy soup with radish and lime"),
-        ("Mole Chicken", "chicken in rich chocolate chilli mole with rice"),
-    ]),
-    ("pasta and risotto", (16.0, 34.0), [
-        ("Spaghetti Bolognese", "spaghetti with slow-cooked beef ragu and parmesan"),
-        ("Fettuccine Carbonara", "fettuccine, pancetta, egg yolk and pecorino"),
-        ("Penne Arrabbiata", "penne in spicy tomato and garlic sauce"),
-        ("Lasagne", "layers of pasta, beef ragu, bechamel and cheese"),
-        ("Gnocchi Napoli", "potato gnocchi, tomato sugo and basil"),
-        ("Pesto Linguine", "linguine, basil pesto, pine nuts and parmesan"),
-        ("Marinara Linguine", "linguine with prawns, mussels, calamari and tomato"),
-        ("Mushroom Risotto", "arborio rice, mixed mushrooms, parmesan and thyme"),
-        ("Pumpkin Risotto", "roast pumpkin, sage, feta and pine nuts"),
-        ("Chicken Pesto Penne", "penne, chicken, pesto cream and sun-dried tomato"),
-        ("Spaghetti Aglio Olio", "spaghetti, garlic, chilli and olive oil"),
-        ("Ravioli Burro e Salvia", "spinach ricotta ravioli, brown butter and sage"),
-        ("Beef Cheek Pappardelle", "pappardelle with braised beef cheek ragu"),
-        ("Prawn Risotto", "prawns, peas, lemon and chilli risotto"),
-        ("Pasta Primavera", "spring vegetables, garlic and olive oil with penne"),
-        ("Mac and Cheese", "macaroni in a three-cheese sauce, baked golden"),
-        ("Spaghetti Meatballs", "beef and pork meatballs in tomato sauce"),
-        ("Gnocchi Gorgonzola", "gnocchi in gorgonzola cream with walnuts"),
-        ("Pasta Puttanesca", "spaghetti, olives, capers, anchovies and tomato"),
-        ("Chicken Mushroom Fettuccine", "fettuccine, chicken and mushroom cream sauce"),
-        ("Vegan Lentil Bolognese", "spaghetti with lentil and vegetable ragu"),
-        ("Tortellini Boscaiola", "tortellini, bacon, mushroom and cream"),
-        ("Cacio e Pepe", "spaghetti, pecorino and black pepper"),
-        ("Lobster Linguine", "half a lobster, cherry tomato, chilli and bisque"),
-        ("Black Truffle Risotto", "carnaroli rice, shaved black truffle and aged parmesan"),
-    ]),
-    ("salads", (10.0, 22.0), [
-        ("Caesar Salad", "cos lettuce, bacon, croutons, egg and parmesan"),
-        ("Greek Salad", "tomato, cucumber, olives, red onion and feta"),
-        ("Garden Salad", "mixed leaves, tomato, cucumber and vinaigrette"),
-        ("Chicken Caesar Salad", "caesar salad with grilled chicken breast"),
-        ("Quinoa Salad", "quinoa, roast vegetables, chickpeas and tahini"),
-        ("Nicoise Salad", "tuna, egg, green beans, potato and olives"),
-        ("Thai Beef Salad", "seared beef, herbs, chilli and lime dressing"),
-        ("Caprese Salad", "tomato, buffalo mozzarella and basil"),
-        ("Poke Bowl", "salmon, rice, edamame, avocado and sesame"),
-        ("Pumpkin Feta Salad", "roast pumpkin, feta, spinach and seeds"),
-        ("Cobb Salad", "chicken, bacon, egg, avocado and blue cheese"),
-        ("Waldorf Salad", "apple, celery, walnuts and grapes in a light mayo"),
-        ("Falafel Salad", "falafel, hummus, tabouli and greens"),
-        ("Haloumi Salad", "grilled haloumi, pomegranate and mint"),
-        ("Smoked Salmon Salad", "smoked salmon, capers, dill and leaves"),
-        ("Tabouli", "parsley, mint, bulgur, tomato and lemon"),
-        ("Asian Slaw", "cabbage, carrot, coriander and sesame dressing"),
-        ("Beetroot Goat Cheese Salad", "roast beetroot, goat cheese and walnuts"),
-        ("Chicken Avocado Salad", "grilled chicken, avocado, tomato and leaves"),
-        ("Roast Vegetable Salad", "roast vegetables, rocket and balsamic"),
-        ("Sushi Salad Bowl", "rice, tuna, cucumber, nori and wasabi mayo"),
-        ("Kale Superfood Salad", "kale, quinoa, berries, seeds and lemon"),
-        ("Potato Salad", "potato, egg, chives and creamy dressing"),
-        ("Panzanella", "bread, tomato, cucumber, onion and basil"),
-        ("Lentil Salad", "lentils, roast capsicum, feta and herbs"),
-    ]),
-    ("appetisers and sides", (5.0, 16.0), [
-        ("Garlic Bread", "toasted bread with garlic butter and parsley"),
-        ("Cheesy Garlic Bread", "garlic bread topped with melted mozzarella"),
-        ("Bowl of Chips", "crispy chips with tomato sauce"),
-        ("Sweet Potato Fries", "sweet potato fries with aioli"),
-        ("Wedges", "potato wedges with sour cream and sweet chilli"),
-        ("Onion Rings", "beer-battered onion rings"),
-        ("Chicken Wings", "buffalo wings with blue cheese dip"),
-        ("Arancini", "fried risotto balls with mozzarella and napoli"),
-        ("Bruschetta", "toasted bread with tomato, basil and olive oil"),
-        ("Mozzarella Sticks", "crumbed mozzarella with marinara"),
-        ("Spring Rolls", "vegetable spring rolls with sweet chilli"),
-        ("Dumplings", "steamed pork dumplings with soy and vinegar"),
-        ("Potato Scallops", "battered potato slices, a chip-shop favourite"),
-        ("Hummus and Pita", "hummus with warm pita bread"),
-        ("Olives", "marinated mixed olives"),
-        ("Loaded Fries", "fries with cheese sauce, bacon and spring onion"),
-        ("Side Salad", "a small garden salad"),
-        ("Steamed Greens", "broccolini, beans and lemon butter"),
-        ("Coleslaw", "creamy cabbage and carrot slaw"),
-        ("Mashed Potato", "creamy potato mash with butter"),
-        ("Dim Sims", "steamed or fried dim sims with soy sauce"),
-        ("Calamari Rings", "crumbed calamari rings with lemon"),
-        ("Halloumi Fries", "fried halloumi with honey and za'atar"),
-        ("Prawn Cutlets", "crumbed prawns with cocktail sauce"),
-        ("Cheese Board", "three cheeses, crackers, quince and grapes"),
-    ]),
-    ("drinks and desserts", (3.5, 14.0), [
-        ("Espresso", "a short black, a single shot of espresso coffee"),
-        ("Flat White", "espresso coffee with velvety steamed milk"),
-        ("Long Black", "a double shot of espresso coffee over hot water"),
-        ("Latte", "espresso coffee with steamed milk and light foam"),
-        ("Cappuccino", "espresso coffee, steamed milk, foam and chocolate dust"),
-        ("Iced Coffee", "chilled espresso coffee, milk, ice cream and cream"),
-        ("Mocha", "espresso coffee with chocolate and steamed milk"),
-        ("Piccolo Latte", "a ristretto coffee shot with a little steamed milk"),
-        ("English Breakfast Tea", "a pot of black tea"),
-        ("Chai Latte", "spiced chai with steamed milk"),
-        ("Hot Chocolate", "rich chocolate with steamed milk"),
-        ("Fresh Orange Juice", "freshly squeezed orange juice"),
-        ("Lemon Lime Bitters", "lemonade, lime cordial and bitters"),
-        ("Cola", "a chilled can of cola"),
-        ("Sparkling Water", "a bottle of sparkling mineral water"),
-        ("Banana Smoothie", "banana, honey, yoghurt and milk"),
-        ("Berry Smoothie", "mixed berries, yoghurt and apple juice"),
-        ("Chocolate Milkshake", "chocolate syrup, ice cream and milk"),
-        ("Tiramisu", "coffee-soaked savoiardi, mascarpone and cocoa"),
-        ("Sticky Date Pudding", "date pudding with butterscotch sauce and ice cream"),
-        ("Pavlova", "meringue, cream, passionfruit and berries"),
-        ("Chocolate Lava Cake", "warm chocolate cake with a molten centre"),
-        ("Apple Crumble", "baked apple, crumble topping and custard"),
-        ("Gelato Trio", "three scoops of house-made gelato"),
-        ("Cheesecake", "baked vanilla cheesecake with berry coulis"),
-    ]),
-]
-_COFFEES = {"Espresso", "Flat White", "Long Black", "Latte", "Cappuccino", "Iced Coffee", "Mocha",
-            "Piccolo Latte"}
-# The priciest items: premium dishes well above their category's range.
-_PREMIUM = {"Wagyu Truffle Pizza": 44.0, "Wagyu Burger": 42.0, "Tomahawk Steak": 48.0,
-            "Seafood Platter": 46.0, "Lobster Linguine": 45.0, "Black Truffle Risotto": 41.0}
+def _package_data(name: str):
+    """A file of the world's package data (``course_lib/sim/data``), found through the package, not the cwd."""
+    return resources.files("course_lib.sim") / "data" / name
+
+
+def _read_catalogue() -> tuple[list[tuple[str, tuple[float, float], list[tuple[str, str]]]], set[str], dict[str, float]]:
+    """(category, price range in dollars, [(name, description words)]), coffees, premium prices: ``catalogue.json``."""
+    raw = json.loads(_package_data("catalogue.json").read_text(encoding="utf-8"))
+    catalogue = [(c["category"], tuple(c["price_range"]), [tuple(i) for i in c["items"]]) for c in raw["categories"]]
+    return catalogue, set(raw["coffees"]), {k: float(v) for k, v in raw["premium_prices"].items()}
+
+
+# The catalogue is package data (written for this course), not code.
+_CATALOGUE, _COFFEES, _PREMIUM = _read_catalogue()
 CATEGORIES = tuple(c for c, _, _ in _CATALOGUE)
 
 
@@ -569,8 +360,8 @@ class World:
         best = prob.argmax(-1)
         return best, np.take_along_axis(prob, best[..., None], -1)[..., 0]
 
-    def save(self, data_dir: str | Path = DATA_DIR) -> None:
-        """Write the CSVs and the JSON artifact to ``data_dir``."""
+    def save(self, data_dir: str | Path) -> None:
+        """Write the CSVs and the JSON artifact to ``data_dir`` (the package's copy: ``course_lib/sim/data``)."""
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.products.to_csv(data_dir / FILES["products"], index=False)
@@ -618,15 +409,67 @@ def build_world(seed: int = DEFAULT_SEED, n_users: int = N_USERS, n_log: int = N
     return world
 
 
-def load_world(data_dir: str | Path = DATA_DIR) -> World:
-    """The committed world under ``data/`` (what ``build_world(DEFAULT_SEED)`` regenerates)."""
-    data_dir = Path(data_dir)
+def load_world(data_dir: str | Path | None = None) -> World:
+    """The committed world (what ``build_world(DEFAULT_SEED)`` regenerates, ``tests/test_world.py``).
+
+    With no ``data_dir`` it reads the package data ``course_lib/sim/data`` through
+    ``importlib.resources``, so it works from any working directory and from a non-editable install.
+    """
+    if data_dir is None:
+        with resources.as_file(resources.files("course_lib.sim") / "data") as path:
+            return _read_world(Path(path))
+    return _read_world(Path(data_dir))
+
+
+def _read_world(data_dir: Path) -> World:
     missing = [f for f in FILES.values() if not (data_dir / f).exists()]
     if missing:
-        raise ValueError(f"missing {missing} in {data_dir}; run course_lib.sim.world.build_world().save()")
+        raise ValueError(f"missing {missing} in {data_dir}; write them with "
+                         "course_lib.sim.world.build_world().save(data_dir)")
     products = pd.read_csv(data_dir / FILES["products"])
     users = pd.read_csv(data_dir / FILES["users"])
     log = pd.read_csv(data_dir / FILES["log"], parse_dates=["timestamp"])
     log["timestamp"] = log["timestamp"].astype("datetime64[ns]")
     artifact = FeatureArtifact.load(data_dir / FILES["artifact"])
     return World(products, users, log, artifact, seed=DEFAULT_SEED)
+
+
+# ----------------------------------------------------------------------------- a finite view (lesson 06)
+#: The four time slots the hidden click model distinguishes, with a representative visit time.
+TIME_SLOTS = (("weekday afternoon", "2024-01-01 15:00"), ("weekday morning", "2024-01-01 08:00"),
+              ("weekend afternoon", "2024-01-06 15:00"), ("weekend morning", "2024-01-06 08:00"))
+
+
+@dataclass(frozen=True)
+class ContextTable:
+    """Every context of the world, one row per (user, time slot): C = n_users * 4 rows.
+
+    ``click_probs`` (C, K) is the oracle's exact click probability, ``probs`` (C,) how often
+    each context occurs (users uniform, slots as often as in the world's log), ``features``
+    (C, d) the context vectors a model sees.  Row of user u in slot s: ``4 * u + s``.
+    """
+
+    users: np.ndarray
+    slots: np.ndarray
+    timestamps: np.ndarray
+    probs: np.ndarray
+    click_probs: np.ndarray
+    features: np.ndarray
+
+    def index(self, user_ids, is_morning, is_weekend) -> np.ndarray:
+        """Context row of logged visits (arrays of user ids and 0/1 time flags)."""
+        return 4 * np.asarray(user_ids) + np.asarray(is_morning, int) + 2 * np.asarray(is_weekend, int)
+
+
+def context_table(world) -> ContextTable:
+    """Build the ``ContextTable`` of a ``course_lib.sim.world.World`` from its public API."""
+    n_users, k = world.n_users, world.n_products
+    users = np.repeat(np.arange(n_users), len(TIME_SLOTS))
+    slots = np.tile(np.arange(len(TIME_SLOTS)), n_users)
+    stamps = np.array([np.datetime64(t, "s") for _, t in TIME_SLOTS])[slots]
+    q = world.click_probability(users[:, None], np.arange(k)[None, :], stamps[:, None])
+    log = world.log
+    slot_freq = np.bincount(log["is_morning"].to_numpy(int) + 2 * log["is_weekend"].to_numpy(int),
+                            minlength=len(TIME_SLOTS)) / len(log)
+    probs = slot_freq[slots] / n_users
+    return ContextTable(users, slots, stamps, probs, q, world.context(users, stamps))

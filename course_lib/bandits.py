@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.notebook.exercises import ExerciseResult, run_check
+from course_lib.numerics import softmax
+from course_lib.protocols import StateDictMixin
 from course_lib.validate import integer, number
 
 SQRT2 = math.sqrt(2.0)
@@ -101,21 +103,24 @@ def _inverse_cdf(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- policies
-class Policy:
+class Policy(StateDictMixin):
     """Base class: state of shape (K,) for one run (``runs=None``) or (R, K) for R runs.
 
-    ``select() -> arm`` (an int, or (R,) ints); ``update(arm, reward)`` (an int and a float,
-    or (R,) arrays).  ``t`` counts the steps played so far.
+    Follows ``course_lib.protocols.Bandit``: ``select(context=None) -> arm`` (an int, or (R,) ints;
+    the context is ignored by these context-free policies); ``update(arm, reward, context=None)``
+    (an int and a float, or (R,) arrays) returns the policy; ``action_probabilities()`` is
+    P(select() = i), shape ``self.shape``; ``state_dict``/``load_state_dict`` (RNG included).
+    ``t`` counts the steps played so far.  ``seed`` defaults to 0: the same policy makes the same draws.
     """
 
     name = "policy"
 
-    def __init__(self, n_arms: int, runs: int | None = None, seed: int | None = None):
+    def __init__(self, n_arms: int, runs: int | None = None, seed: int = 0):
         self.n_arms = integer("n_arms", n_arms, hint="the number of arms to choose between")
         self.runs = None if runs is None else integer("runs", runs, hint="pass None for a single run")
         self.batch: tuple[int, ...] = () if self.runs is None else (self.runs,)
         self.shape = self.batch + (self.n_arms,)
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(integer("seed", seed, low=0))
         self._rows = None if self.runs is None else np.arange(self.runs)
         self.t = 0
 
@@ -133,11 +138,32 @@ class Policy:
     def _out(self, arms: np.ndarray):
         return int(arms) if self.runs is None else arms
 
-    def select(self):
+    def select(self, context=None):
         raise NotImplementedError
 
-    def update(self, arm, reward) -> None:
+    def update(self, arm, reward, context=None):
         raise NotImplementedError
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """P(select() returns arm i) for every arm, shape ``self.shape``; deterministic policies give one-hot rows."""
+        raise NotImplementedError
+
+    def _one_hot(self, arms) -> np.ndarray:
+        return (np.arange(self.n_arms) == np.asarray(arms)[..., None]).astype(float)
+
+    def _monte_carlo(self, draw, n_draws: int, seed: int) -> np.ndarray:
+        """Frequencies of the argmax over ``n_draws`` posterior draws ``draw(rng, size)`` from ``default_rng(seed)``.
+
+        Its own Generator: estimating the probabilities leaves the policy's random stream untouched.
+        """
+        n_draws = integer("n_draws", n_draws)
+        rng = np.random.default_rng(integer("seed", seed, low=0))
+        counts = np.zeros(self.shape)
+        chunk = max(1, 2_000_000 // int(np.prod(self.shape)))  # draws per block, to bound memory
+        for start in range(0, n_draws, chunk):
+            winners = np.argmax(draw(rng, (min(chunk, n_draws - start),) + self.shape), axis=-1)
+            counts += self._one_hot(winners).sum(axis=0)
+        return counts / n_draws
 
     def __repr__(self) -> str:
         return self.name
@@ -146,16 +172,17 @@ class Policy:
 class _SampleMean(Policy):
     """Keeps counts n_i and sample means mu_hat_i, updated incrementally."""
 
-    def __init__(self, n_arms: int, runs: int | None = None, seed: int | None = None):
+    def __init__(self, n_arms: int, runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.counts = np.zeros(self.shape)
         self.values = np.zeros(self.shape)
 
-    def update(self, arm, reward) -> None:
+    def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         self.t += 1
         self.counts[ix] += 1
         self.values[ix] += (reward - self.values[ix]) / self.counts[ix]
+        return self
 
 
 class RandomPolicy(Policy):
@@ -163,12 +190,17 @@ class RandomPolicy(Policy):
 
     name = "random"
 
-    def select(self):
+    def select(self, context=None):
         return self._out((self.rng.random(self.batch) * self.n_arms).astype(np.int64))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """Uniform, exactly."""
+        return np.full(self.shape, 1.0 / self.n_arms)
+
+    def update(self, arm, reward, context=None):
         self._ix(arm)
         self.t += 1
+        return self
 
 
 class EpsilonGreedy(_SampleMean):
@@ -179,7 +211,7 @@ class EpsilonGreedy(_SampleMean):
     """
 
     def __init__(self, n_arms: int, epsilon: float = 0.1, decay: float | None = None,
-                 runs: int | None = None, seed: int | None = None):
+                 runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.epsilon = number("epsilon", epsilon, low=0, high=1)
         self.decay = None if decay is None else number("decay", decay, low=0, low_open=True)
@@ -190,12 +222,18 @@ class EpsilonGreedy(_SampleMean):
         """Exploration rate at step t (1-based)."""
         return self.epsilon if self.decay is None else min(self.epsilon, self.decay * self.n_arms / t)
 
-    def select(self):
+    def select(self, context=None):
         u = self.rng.random(self.batch + (2,))
         explore = u[..., 0] < self.epsilon_at(self.t + 1)
         random_arm = (u[..., 1] * self.n_arms).astype(np.int64)
         greedy = np.argmax(np.where(self.counts > 0, self.values, np.inf), axis=-1)
         return self._out(np.where(explore, random_arm, greedy))
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """Exactly ``(1 - epsilon_t)`` on the greedy arm (an untried arm first) plus ``epsilon_t / K`` each."""
+        eps = self.epsilon_at(self.t + 1)
+        greedy = np.argmax(np.where(self.counts > 0, self.values, np.inf), axis=-1)
+        return (1.0 - eps) * self._one_hot(greedy) + eps / self.n_arms
 
 
 class UCB1(_SampleMean):
@@ -204,13 +242,17 @@ class UCB1(_SampleMean):
     ``c = sqrt(2)`` is the paper's constant; smaller c explores less.  Deterministic given the rewards.
     """
 
-    def __init__(self, n_arms: int, c: float = SQRT2, runs: int | None = None, seed: int | None = None):
+    def __init__(self, n_arms: int, c: float = SQRT2, runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.c = number("c", c, low=0)
         self.name = f"UCB1(c={self.c:.3g})"
 
-    def select(self):
+    def select(self, context=None):
         return self._out(np.argmax(ucb1_index(self.values, self.counts, self.t, self.c), axis=-1))
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot on the arm ``select`` plays (UCB1 is deterministic)."""
+        return self._one_hot(self.select())
 
 
 class ThompsonBernoulli(Policy):
@@ -223,21 +265,27 @@ class ThompsonBernoulli(Policy):
     name = "Thompson(Beta)"
 
     def __init__(self, n_arms: int, prior: tuple[float, float] = (1.0, 1.0), runs: int | None = None,
-                 seed: int | None = None):
+                 seed: int = 0):
         super().__init__(n_arms, runs, seed)
         a0 = number("prior alpha_0", prior[0], low=0, low_open=True)
         b0 = number("prior beta_0", prior[1], low=0, low_open=True)
         self.alpha = np.full(self.shape, a0)
         self.beta = np.full(self.shape, b0)
 
-    def select(self):
+    def select(self, context=None):
         return self._out(np.argmax(self.rng.beta(self.alpha, self.beta), axis=-1))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None, n_draws: int = 2000, seed: int = 0) -> np.ndarray:
+        """Monte Carlo: how often each arm wins over ``n_draws`` Beta posterior draws (seeded; the policy's
+        own stream is untouched).  No closed form for K > 2; the error is about ``sqrt(p(1-p)/n_draws)``."""
+        return self._monte_carlo(lambda rng, size: rng.beta(self.alpha, self.beta, size), n_draws, seed)
+
+    def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         self.t += 1
         self.alpha[ix] += reward
         self.beta[ix] += 1.0 - reward
+        return self
 
 
 class ThompsonGaussian(Policy):
@@ -249,7 +297,7 @@ class ThompsonGaussian(Policy):
     name = "Thompson(Gauss)"
 
     def __init__(self, n_arms: int, sigma: float = 1.0, prior_mean: float = 0.0, prior_sd: float = 1.0,
-                 runs: int | None = None, seed: int | None = None):
+                 runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.sigma = number("sigma", sigma, low=0, low_open=True)
         self.prior_mean = float(prior_mean)
@@ -263,34 +311,50 @@ class ThompsonGaussian(Policy):
         mean = (self.prior_mean / self.prior_sd**2 + self.sums / self.sigma**2) / precision
         return mean, 1.0 / np.sqrt(precision)
 
-    def select(self):
+    def select(self, context=None):
         mean, sd = self.posterior()
         return self._out(np.argmax(mean + sd * self.rng.standard_normal(self.shape), axis=-1))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None, n_draws: int = 2000, seed: int = 0) -> np.ndarray:
+        """Monte Carlo over ``n_draws`` Gaussian posterior draws (seeded), as ``ThompsonBernoulli``'s."""
+        mean, sd = self.posterior()
+        return self._monte_carlo(lambda rng, size: mean + sd * rng.standard_normal(size), n_draws, seed)
+
+    def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         self.t += 1
         self.counts[ix] += 1
         self.sums[ix] += reward
+        return self
 
 
 class Softmax(_SampleMean):
-    """Softmax (Boltzmann) exploration: P(i) proportional to exp(mu_hat_i / tau); ``tau > 0``.
+    """Softmax (Boltzmann) exploration: P(i) proportional to exp(mu_hat_i / temperature); ``temperature > 0``.
 
-    Small tau is nearly greedy, large tau nearly uniform.
+    Small temperature is nearly greedy, large nearly uniform (the lesson's tau).
     """
 
-    def __init__(self, n_arms: int, tau: float = 0.1, runs: int | None = None, seed: int | None = None):
+    def __init__(self, n_arms: int, temperature: float = 0.1, runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
-        self.tau = number("tau", tau, low=0, low_open=True)
-        self.name = f"softmax(tau={self.tau:g})"
+        self.temperature = temperature
+        self.name = f"softmax({self.temperature:g})"
+
+    @property
+    def temperature(self) -> float:
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self._temperature = number("temperature", value, low=0, low_open=True)
 
     def probabilities(self) -> np.ndarray:
-        z = self.values / self.tau
-        w = np.exp(z - z.max(axis=-1, keepdims=True))
-        return w / w.sum(axis=-1, keepdims=True)
+        return softmax(self.values, self.temperature)
 
-    def select(self):
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """Exactly the softmax probabilities."""
+        return self.probabilities()
+
+    def select(self, context=None):
         return self._out(_inverse_cdf(self.probabilities(), self.rng.random(self.batch)))
 
 
@@ -301,7 +365,7 @@ class EXP3(Policy):
     ``gamma`` in (0, 1].  Weights are kept as logarithms so they never overflow.
     """
 
-    def __init__(self, n_arms: int, gamma: float = 0.1, runs: int | None = None, seed: int | None = None):
+    def __init__(self, n_arms: int, gamma: float = 0.1, runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
         self.log_w = np.zeros(self.shape)
@@ -312,16 +376,21 @@ class EXP3(Policy):
         w = np.exp(self.log_w - self.log_w.max(axis=-1, keepdims=True))
         return (1 - self.gamma) * w / w.sum(axis=-1, keepdims=True) + self.gamma / self.n_arms
 
-    def select(self):
+    def select(self, context=None):
         self.p = self.probabilities()
         return self._out(_inverse_cdf(self.p, self.rng.random(self.batch)))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """Exactly EXP3's mixture ``(1 - gamma) w / sum w + gamma / K``."""
+        return self.probabilities()
+
+    def update(self, arm, reward, context=None):
         if self.p is None:
             raise ValueError("EXP3.update needs the probabilities of the last select(): call select() first")
         ix = self._ix(arm)
         self.t += 1
         self.log_w[ix] += self.gamma * reward / (self.p[ix] * self.n_arms)
+        return self
 
 
 class DiscountedUCB(Policy):
@@ -334,7 +403,7 @@ class DiscountedUCB(Policy):
     """
 
     def __init__(self, n_arms: int, gamma: float = 0.99, c: float = SQRT2, runs: int | None = None,
-                 seed: int | None = None):
+                 seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
         self.c = number("c", c, low=0)
@@ -342,19 +411,24 @@ class DiscountedUCB(Policy):
         self.sums = np.zeros(self.shape)
         self.name = f"D-UCB(gamma={self.gamma:g})"
 
-    def select(self):
+    def select(self, context=None):
         n_t = self.counts.sum(axis=-1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             means = self.sums / self.counts
         return self._out(np.argmax(ucb1_index(means, self.counts, np.maximum(n_t, 1.0), self.c), axis=-1))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot (deterministic)."""
+        return self._one_hot(self.select())
+
+    def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         self.t += 1
         self.counts *= self.gamma
         self.sums *= self.gamma
         self.counts[ix] += 1
         self.sums[ix] += reward
+        return self
 
 
 class SlidingWindowUCB(Policy):
@@ -367,7 +441,7 @@ class SlidingWindowUCB(Policy):
     """
 
     def __init__(self, n_arms: int, window: int = 200, c: float = SQRT2, runs: int | None = None,
-                 seed: int | None = None):
+                 seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.window = integer("window", window, hint="the number of recent steps remembered")
         self.c = number("c", c, low=0)
@@ -377,13 +451,17 @@ class SlidingWindowUCB(Policy):
         self._rewards = np.zeros(self.batch + (self.window,))
         self.name = f"SW-UCB(window={self.window})"
 
-    def select(self):
+    def select(self, context=None):
         with np.errstate(divide="ignore", invalid="ignore"):
             means = self.sums / self.counts
         t = max(min(self.t, self.window), 1)
         return self._out(np.argmax(ucb1_index(means, self.counts, t, self.c), axis=-1))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot (deterministic)."""
+        return self._one_hot(self.select())
+
+    def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         pos = self.t % self.window
         if self.t >= self.window:  # the oldest step leaves the window
@@ -395,6 +473,7 @@ class SlidingWindowUCB(Policy):
         self._arms[..., pos] = arm
         self._rewards[..., pos] = reward
         self.t += 1
+        return self
 
 
 class DiscountedThompson(ThompsonBernoulli):
@@ -404,13 +483,13 @@ class DiscountedThompson(ThompsonBernoulli):
     """
 
     def __init__(self, n_arms: int, gamma: float = 0.99, prior: tuple[float, float] = (1.0, 1.0),
-                 runs: int | None = None, seed: int | None = None):
+                 runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, prior, runs, seed)
         self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
         self.prior = (float(prior[0]), float(prior[1]))
         self.name = f"D-TS(gamma={self.gamma:g})"
 
-    def update(self, arm, reward) -> None:
+    def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         self.t += 1
         a0, b0 = self.prior
@@ -418,6 +497,7 @@ class DiscountedThompson(ThompsonBernoulli):
         self.beta = b0 + self.gamma * (self.beta - b0)
         self.alpha[ix] += reward
         self.beta[ix] += 1.0 - reward
+        return self
 
 
 class MetaUCB(_SampleMean):
@@ -428,7 +508,7 @@ class MetaUCB(_SampleMean):
     """
 
     def __init__(self, n_arms: int, cs: Sequence[float] = (0.05, 0.2, 0.5, 1.0, 2.0), gamma: float = 0.1,
-                 runs: int | None = None, seed: int | None = None):
+                 runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
         if len(cs) < 1:
             raise ValueError("cs must list at least one UCB constant")
@@ -437,15 +517,22 @@ class MetaUCB(_SampleMean):
         self.chosen = None
         self.name = "meta-UCB(EXP3 over c)"
 
-    def select(self):
+    def select(self, context=None):
         self.chosen = self.meta.select()
         c = self.cs[self.chosen]
         c = c if self.runs is None else c[:, None]
         return self._out(np.argmax(ucb1_index(self.values, self.counts, self.t, c), axis=-1))
 
-    def update(self, arm, reward) -> None:
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """Exactly: EXP3's probability of each constant c_j times the one-hot choice of UCB1 with c_j."""
+        p_meta = self.meta.probabilities()                                       # (..., J)
+        index = ucb1_index(self.values[..., None, :], self.counts[..., None, :], self.t, self.cs[:, None])
+        return np.einsum("...j,...jk->...k", p_meta, self._one_hot(np.argmax(index, axis=-1)))
+
+    def update(self, arm, reward, context=None):
         super().update(arm, reward)
         self.meta.update(self.chosen, reward)
+        return self
 
 
 class BDES(_SampleMean):
@@ -457,7 +544,7 @@ class BDES(_SampleMean):
     """
 
     def __init__(self, n_arms: int, beta0: float = 1.0, lam: float = 1.0, runs: int | None = None,
-                 seed: int | None = None):
+                 seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.beta0 = number("beta0", beta0, low=0)
         self.lam = number("lam", lam, low=0)
@@ -468,11 +555,15 @@ class BDES(_SampleMean):
             sigma = 1.0 / np.sqrt(self.counts)
         return self.beta0 * np.exp(-self.lam * np.minimum(sigma, 1.0).mean(axis=-1))
 
-    def select(self):
+    def select(self, context=None):
         with np.errstate(divide="ignore"):
             sigma = 1.0 / np.sqrt(self.counts)
         index = self.values + np.asarray(self.beta_t())[..., None] * sigma
         return self._out(np.argmax(np.where(self.counts > 0, index, np.inf), axis=-1))
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot (deterministic)."""
+        return self._one_hot(self.select())
 
 
 # --------------------------------------------------------------------------- simulation

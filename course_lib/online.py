@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from course_lib.notebook.exercises import ExerciseResult, run_check
+from course_lib.protocols import StateDictMixin
 from course_lib.validate import integer, number, number_array
 
 __all__ = [
@@ -101,7 +102,7 @@ def ftrl_update(w: np.ndarray, z: np.ndarray, n: np.ndarray, g: np.ndarray, alph
 
 # --------------------------------------------------------------------------- optimisers
 
-class SGD:
+class SGD(StateDictMixin):
     """Plain SGD, eq. (1.1), with a ``"constant"`` or ``"invsqrt"`` (eta / sqrt(t)) learning rate."""
 
     def __init__(self, eta: float = 0.1, schedule: str = "constant"):
@@ -142,7 +143,7 @@ class SGD:
         return f"SGD(eta={self.eta:g}, schedule={self.schedule!r})"
 
 
-class AdaGrad:
+class AdaGrad(StateDictMixin):
     """AdaGrad, eq. (1.2): each coordinate's rate shrinks with its own squared-gradient sum G_i."""
 
     def __init__(self, eta: float = 0.5, eps: float = 1e-8,
@@ -182,7 +183,7 @@ class AdaGrad:
         return f"AdaGrad(eta={self.eta:g})"
 
 
-class FTRLProximal:
+class FTRLProximal(StateDictMixin):
     """FTRL-Proximal with L1 and L2, eq. (1.3) (McMahan et al., KDD 2013): sparse weights under L1."""
 
     def __init__(self, alpha: float = 0.5, beta: float = 1.0, l1: float = 0.0, l2: float = 0.0):
@@ -229,7 +230,10 @@ class FTRLProximal:
 
 # --------------------------------------------------------------------------- learners
 
-class _OnlineLinearModel:
+class _OnlineLinearModel(StateDictMixin):
+    """Shared weights and learning loop of the online linear models; follows ``course_lib.protocols.OnlineLearner``
+    (``partial_fit``, ``predict``, ``state_dict``/``load_state_dict``, the optimiser's state included)."""
+
     _binary = False
 
     def __init__(self, n_features: int, optimizer=None, fit_intercept: bool = True):

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Stateful", "Bandit", "ContextualBandit", "OnlineLearner", "save_state", "load_state"]
+__all__ = ["Stateful", "Bandit", "ContextualBandit", "OnlineLearner", "StateDictMixin", "save_state", "load_state"]
 
 
 @runtime_checkable
@@ -97,3 +97,68 @@ def load_state(obj: Stateful, path: str | Path) -> Stateful:
         state.update(json.loads(str(data[_META])))
     obj.load_state_dict(state)
     return obj
+
+
+# ----------------------------------------------------------------------------- one implementation of the state verbs
+
+_JSON_SCALARS = (bool, int, float, str, type(None))
+
+
+class StateDictMixin:
+    """``state_dict``/``load_state_dict`` for a class whose state is its attributes.
+
+    Arrays are copied as arrays; ints, floats, strings, None and tuples/lists of them as JSON; a
+    ``numpy.random.Generator`` as its bit generator's state (JSON, ``rng.bit_generator.state``), so the
+    random draws after a load continue exactly; an attribute that itself has ``state_dict`` (an
+    optimiser, an inner EXP3) is stored under ``"<name>/<key>"``.  Functions (a student's custom
+    update rule) are code, not state: they stay as constructed.  Loading checks the class name.
+    """
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"class": type(self).__name__}
+        for key, value in vars(self).items():
+            if isinstance(value, np.random.Generator):
+                state[key] = json.dumps(value.bit_generator.state)
+            elif isinstance(value, np.ndarray):
+                state[key] = value.copy()
+            elif isinstance(value, (np.integer, np.floating, np.bool_)):
+                state[key] = value.item()
+            elif isinstance(value, _JSON_SCALARS):
+                state[key] = value
+            elif isinstance(value, (tuple, list)) and all(isinstance(v, _JSON_SCALARS) for v in value):
+                state[key] = list(value)
+            elif hasattr(value, "state_dict"):
+                state.update({f"{key}/{k}": v for k, v in value.state_dict().items()})
+            elif callable(value):
+                continue
+            else:
+                raise TypeError(f"{type(self).__name__}.{key} ({type(value).__name__}) has no state_dict form")
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> Any:
+        state = dict(state)
+        name = str(state.pop("class", type(self).__name__))
+        if name != type(self).__name__:
+            raise ValueError(f"state: this state belongs to a {name}, not a {type(self).__name__}")
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in state.items():
+            if "/" in key:
+                head, rest = key.split("/", 1)
+                nested.setdefault(head, {})[rest] = value
+                continue
+            if not hasattr(self, key):
+                raise ValueError(f"state: unknown entry {key!r} for a {type(self).__name__}")
+            current = getattr(self, key)
+            if isinstance(current, np.random.Generator):
+                current.bit_generator.state = json.loads(str(value))
+            elif isinstance(value, np.ndarray) and value.ndim == 0 and not isinstance(current, np.ndarray):
+                setattr(self, key, value.item())
+            elif isinstance(value, np.ndarray):
+                setattr(self, key, np.array(value))
+            elif isinstance(current, tuple):
+                setattr(self, key, tuple(value))
+            else:
+                setattr(self, key, value)
+        for head, sub in nested.items():
+            getattr(self, head).load_state_dict(sub)
+        return self

@@ -16,8 +16,8 @@ MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
     (lambda: b.EpsilonGreedy(3, epsilon=-0.1), "epsilon must be in"),
     (lambda: b.EpsilonGreedy(3, epsilon=1.5), "epsilon must be in"),
     (lambda: b.UCB1(3, c=-1), "c must be >= 0"),
-    (lambda: b.Softmax(3, tau=0), "tau must be > 0"),
-    (lambda: b.Softmax(3, tau=-1), "tau must be > 0"),
+    (lambda: b.Softmax(3, temperature=0), "temperature must be > 0"),
+    (lambda: b.Softmax(3, temperature=-1), "temperature must be > 0"),
     (lambda: b.UCB1(0), "n_arms must be an integer >= 1"),
     (lambda: b.ThompsonBernoulli(2.5), "n_arms must be an integer >= 1"),
     (lambda: b.EXP3(3, gamma=0), "gamma must be in"),
@@ -89,7 +89,7 @@ def test_decaying_epsilon_follows_the_epsilon_n_schedule():
 
 
 def test_softmax_and_exp3_probabilities_match_closed_forms():
-    s = b.Softmax(3, tau=0.5)
+    s = b.Softmax(3, temperature=0.5)
     s.values[:] = [0.0, 0.5, 1.0]
     w = np.exp(np.array([0.0, 1.0, 2.0]))
     assert np.allclose(s.probabilities(), w / w.sum())
@@ -100,7 +100,7 @@ def test_softmax_and_exp3_probabilities_match_closed_forms():
     w = np.ones(2)
     w[arm] = math.exp(0.2)
     assert np.allclose(e.probabilities(), 0.8 * w / w.sum() + 0.1)
-    m = b.Softmax(2, tau=1.0, runs=40000, seed=3)
+    m = b.Softmax(2, temperature=1.0, runs=40000, seed=3)
     m.values[:] = [0.0, math.log(3.0)]  # P(arm 1) = 3/4
     assert (m.select() == 1).mean() == pytest.approx(0.75, abs=0.01)
 
@@ -383,7 +383,7 @@ def test_softmax_probabilities_and_thompson_posteriors_equal_mabwisers_after_the
     rng = np.random.default_rng(1)
     for tau in (0.05, 0.3, 1.0):
         decisions, rewards = _mabwiser_history(rng)
-        ours_s, ours_t = b.Softmax(4, tau=tau), b.ThompsonBernoulli(4)
+        ours_s, ours_t = b.Softmax(4, temperature=tau), b.ThompsonBernoulli(4)
         for a, r in zip(decisions, rewards):
             ours_s.update(int(a), float(r))
             ours_t.update(int(a), float(r))

@@ -144,13 +144,21 @@ def test_validation_messages():
         C.LinUCB(3, 2, alpha=float("nan"))
     with pytest.raises(ValueError, match="unknown arm"):
         m.partial_fit([0, -1], [1.0, 0.0], [[1.0, 1.0], [0.0, 1.0]])
-    with pytest.raises(ValueError, match="integer indices"):
+    with pytest.raises(ValueError, match="arm must be an integer"):
         m.update(1.5, 1.0, [1.0, 1.0])
-    with pytest.raises(ValueError, match="rewards contain NaN"):
+    with pytest.raises(ValueError, match="reward must be a finite number, got nan"):
         m.update(0, np.nan, [1.0, 1.0])
+    with pytest.raises(ValueError, match="rewards has 1 missing"):
+        m.partial_fit([0], [np.nan], [[1.0, 1.0]])
+    with pytest.raises(ValueError, match="n_arms must be an integer >= 1, got 2.7"):
+        C.LinUCB(2.7, 3)
+    with pytest.raises(ValueError, match="n_arms must be an integer >= 1, got True"):
+        C.LinUCB(True, 3)
+    with pytest.raises(ValueError, match="alpha must be >= 0, got -5"):
+        m.alpha = -5
     with pytest.raises(ValueError, match="2 features"):
         m.update(0, 1.0, [1.0])
-    with pytest.raises(ValueError, match="n_arms and n_features must be >= 1"):
+    with pytest.raises(ValueError, match="n_arms must be an integer >= 1"):
         C.LinUCB(0, 2)
     with pytest.raises(ValueError, match="v must be >= 0"):
         C.LinTS(3, 2, v=-0.1)
@@ -182,3 +190,42 @@ def test_checkers_pass_the_reference_and_reject_wrong_answers(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
         C.check_linucb_score(no_sqrt)
+
+
+class _LinUCBBeforeIssue9:
+    """LinUCB as it was before the online path was sped up (issue 9): theta recomputed on every score,
+    widths through two einsums, a single update through the batched path.  Frozen here as the reference."""
+
+    def __init__(self, n_arms, d, alpha=1.0):
+        self.A_inv = np.broadcast_to(np.eye(d), (n_arms, d, d)).copy()
+        self.b = np.zeros((n_arms, d))
+        self.alpha = alpha
+
+    def select(self, x):
+        X = np.asarray(x, float)[None]
+        theta = np.einsum("kij,kj->ki", self.A_inv, self.b)
+        width = np.einsum("nkj,nj->nk", np.einsum("ni,kij->nkj", X, self.A_inv), X)
+        scores = X @ theta.T + self.alpha * np.sqrt(np.maximum(width, 0.0))
+        return int(np.argsort(-scores, axis=1, kind="stable")[0, 0])
+
+    def update(self, arm, reward, x):
+        X, a = np.atleast_2d(x), np.array([arm])
+        np.add.at(self.b, a, reward * X)
+        Ax = np.einsum("kij,kj->ki", self.A_inv[a], X)
+        denom = 1.0 + np.einsum("ki,ki->k", X, Ax)
+        self.A_inv[a] -= Ax[:, :, None] * Ax[:, None, :] / denom[:, None, None]
+
+
+@pytest.mark.parametrize("n_arms, d, alpha", [(60, 12, 1.0), (20, 5, 0.3)])
+def test_fast_online_path_makes_the_same_choices_as_before(n_arms, d, alpha):
+    rng = np.random.default_rng(4)
+    truth = rng.standard_normal((n_arms, d)) / np.sqrt(d)
+    X, U = rng.standard_normal((2500, d)), rng.random(2500)
+    new, old = C.LinUCB(n_arms, d, alpha=alpha), _LinUCBBeforeIssue9(n_arms, d, alpha)
+    for x, u in zip(X, U):
+        a = new.select(x)
+        assert a == old.select(x)
+        r = float(u < 1 / (1 + np.exp(-x @ truth[a])))
+        new.update(a, r, x)
+        old.update(a, r, x)
+    np.testing.assert_allclose(new.theta, np.einsum("kij,kj->ki", old.A_inv, old.b), atol=1e-10)

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.notebook.exercises import ExerciseResult, run_check
 from course_lib.numerics import softmax
 from course_lib.protocols import StateDictMixin
 from course_lib.validate import integer, number
@@ -54,7 +53,6 @@ __all__ = [
     "BanditRun", "simulate", "simulate_loop", "mean_schedule",
     "epsilon_greedy_choice", "ucb1_index", "thompson_beta_update",
     "bernoulli_kl", "ucb1_regret_bound", "lai_robbins_lower_bound", "recovery_time",
-    "check_epsilon_greedy_choice", "check_ucb1_index", "check_thompson_beta_update",
 ]
 
 
@@ -728,68 +726,6 @@ def recovery_time(run: BanditRun, change_at: int, level: float = 0.5, window: in
     return int(hit[0]) + 1 if hit.size else None
 
 
-# --------------------------------------------------------------------------- exercise checkers
-def _check_eps(candidate: Callable) -> None:
-    values = np.array([0.2, 0.7, 0.1, 0.4])
-    for eps in (0.0, 1.0, 0.3):
-        rng = np.random.default_rng(11)
-        n = 6000
-        picks = np.array([candidate(values.copy(), eps, rng) for _ in range(n)])
-        assert np.issubdtype(np.asarray(picks).dtype, np.integer), "return the arm as an int (an index)"
-        assert picks.min() >= 0 and picks.max() < len(values), "return an arm index between 0 and K-1"
-        freq = np.bincount(picks, minlength=len(values)) / n
-        expected = np.full(len(values), eps / len(values))
-        expected[1] += 1 - eps
-        sd = np.sqrt(expected * (1 - expected) / n)
-        worst = int(np.argmax(np.abs(freq - expected) - 5 * sd))
-        assert np.all(np.abs(freq - expected) <= 5 * sd + 1e-12), (
-            f"with epsilon={eps} arm {worst} was chosen {freq[worst]:.3f} of the time, expected "
-            f"{expected[worst]:.3f}: explore (a uniform arm, the greedy one included) with probability epsilon, "
-            "otherwise play argmax(values)")
+# --------------------------------------------------------------------------- exercise references (checkers: course_lib.notebook.checks)
 
 
-def check_epsilon_greedy_choice(candidate: Callable) -> ExerciseResult:
-    """Checks ``candidate(values, epsilon, rng) -> int`` by the frequencies of its choices."""
-    return run_check("epsilon_greedy_choice", candidate, epsilon_greedy_choice, _check_eps)
-
-
-def _check_ucb(candidate: Callable) -> None:
-    rng = np.random.default_rng(5)
-    cases = [(np.array([0.5, 0.5]), np.array([1.0, 4.0]), 5, SQRT2),
-             (np.array([0.2, 0.9, 0.4]), np.array([10.0, 3.0, 0.0]), 13, 1.0)]
-    for _ in range(5):
-        k = int(rng.integers(2, 8))
-        cases.append((rng.random(k), rng.integers(1, 50, k).astype(float), int(rng.integers(60, 500)),
-                      float(rng.uniform(0, 3))))
-    for values, counts, t, c in cases:
-        got = np.asarray(candidate(values.copy(), counts.copy(), t, c), dtype=float)
-        want = ucb1_index(values, counts, t, c)
-        assert got.shape == want.shape, f"return one index per arm, shape {want.shape}, got {got.shape}"
-        assert np.array_equal(np.isinf(got), np.isinf(want)), "an arm with n_i = 0 must get index +inf"
-        fin = np.isfinite(want)
-        assert np.allclose(got[fin], want[fin], rtol=1e-9, atol=1e-12), (
-            f"for values={np.round(values, 3).tolist()}, counts={counts.tolist()}, t={t}, c={c:.3g} expected "
-            f"{np.round(want, 4).tolist()}, got {np.round(got, 4).tolist()}: index = value + c*sqrt(ln t / n)")
-
-
-def check_ucb1_index(candidate: Callable) -> ExerciseResult:
-    """Checks ``candidate(values, counts, t, c) -> (K,) indices`` against hand cases and the reference."""
-    return run_check("ucb1_index", candidate, ucb1_index, _check_ucb)
-
-
-def _check_beta(candidate: Callable) -> None:
-    alpha, beta = np.array([1.0, 2.0, 1.0]), np.array([1.0, 1.0, 3.0])
-    for arm, reward, want_a, want_b in [(0, 1.0, [2, 2, 1], [1, 1, 3]), (2, 0.0, [1, 2, 1], [1, 1, 4]),
-                                        (1, 0.25, [1, 2.25, 1], [1, 1.75, 3])]:
-        out = candidate(alpha.copy(), beta.copy(), arm, reward)
-        assert isinstance(out, tuple) and len(out) == 2, "return the pair (alpha, beta)"
-        a, b = (np.asarray(x, dtype=float) for x in out)
-        assert np.allclose(a, want_a) and np.allclose(b, want_b), (
-            f"after reward {reward} on arm {arm} from alpha={alpha.tolist()}, beta={beta.tolist()} expected "
-            f"alpha={want_a}, beta={want_b}, got alpha={a.tolist()}, beta={b.tolist()}: "
-            "a success adds to alpha, a failure to beta")
-
-
-def check_thompson_beta_update(candidate: Callable) -> ExerciseResult:
-    """Checks ``candidate(alpha, beta, arm, reward) -> (alpha, beta)`` on hand-computed updates."""
-    return run_check("thompson_beta_update", candidate, thompson_beta_update, _check_beta)

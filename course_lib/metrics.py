@@ -12,12 +12,10 @@ Ties in scores are broken by item index (a stable sort), so every ranking is wel
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
 def _binary(name: str, y) -> np.ndarray:
@@ -186,32 +184,10 @@ def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise checker
+# Exercise reference (the checker: course_lib.notebook.checks.lesson06)
 # --------------------------------------------------------------------------------------------
 def ndcg_one(relevance, scores, k: int) -> float:
     """Reference for the NDCG exercise: NDCG@k of one query (1-D relevance and scores)."""
     return ndcg_at_k(np.asarray(relevance)[None], np.asarray(scores)[None], k)
 
 
-def check_ndcg(candidate: Callable[..., float]) -> ExerciseResult:
-    """Exercise: ``candidate(relevance, scores, k) -> float``, NDCG@k of one query (gains 2^rel - 1, log2 discounts)."""
-
-    def check(f):
-        rel = np.array([3, 2, 0, 1])
-        scores = np.array([0.1, 0.9, 0.3, 0.5])  # ranking: items 1, 3, 2, 0 -> grades 2, 1, 0, 3
-        dcg = 3 / np.log2(2) + 1 / np.log2(3) + 0 + 7 / np.log2(5)
-        idcg = 7 / np.log2(2) + 3 / np.log2(3) + 1 / np.log2(4)
-        got = float(f(rel, scores, 4))
-        assert np.isclose(got, dcg / idcg), (
-            f"NDCG@4 of grades {rel.tolist()} scored {scores.tolist()}: got {got:.4f}, expected "
-            f"{dcg / idcg:.4f} (gains 2^rel - 1, discount log2(rank + 1), divide by the ideal DCG)")
-        got2 = float(f(rel, scores, 2))
-        want2 = (3 + 1 / np.log2(3)) / (7 + 3 / np.log2(3))
-        assert np.isclose(got2, want2), f"NDCG@2: got {got2:.4f}, expected {want2:.4f}; cut both DCGs at k"
-        rng = np.random.default_rng(3)
-        for _ in range(5):
-            r = rng.integers(0, 4, size=12)
-            s = rng.normal(size=12)
-            assert np.isclose(float(f(r, s, 5)), ndcg_one(r, s, 5)), "on a random query of 12 items, k = 5"
-
-    return run_check("ndcg_at_k", candidate, ndcg_one, check)

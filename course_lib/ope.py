@@ -21,17 +21,15 @@ weighting for position bias (the position-based click model; Joachims, Swaminath
 Schnabel, "Unbiased learning-to-rank with biased feedback", WSDM 2017), a small policy learner
 that maximises a variance-penalised SNIPS objective (in the spirit of POEM; Swaminathan and
 Joachims, "Counterfactual risk minimization", ICML/JMLR 2015, and "The self-normalized
-estimator for counterfactual learning", NeurIPS 2015), and the lesson's exercise checkers.
+estimator for counterfactual learning", NeurIPS 2015), and the references of the lesson's exercises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.notebook.exercises import ExerciseResult, run_check
 
 Z95 = 1.959963984540054
 
@@ -437,25 +435,8 @@ class POEMPolicy:
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise checkers
+# Exercise references (the checkers: course_lib.notebook.checks.lesson06)
 # --------------------------------------------------------------------------------------------
-def _exercise_log(seed: int = 7, n: int = 400) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    k = 5
-    p0 = rng.dirichlet(np.ones(k), size=n)
-    a = sample_actions(p0, np.arange(n), rng)
-    pi = rng.dirichlet(np.ones(k), size=n)
-    q = rng.uniform(0.05, 0.6, size=(n, k))
-    r = (rng.random(n) < q[np.arange(n), a]).astype(float)
-    q_hat = np.clip(q + rng.normal(0, 0.1, size=q.shape), 0, 1)
-    idx = np.arange(n)
-    return dict(rewards=r, propensities=p0[idx, a], target_probs=pi[idx, a],
-                q_logged=q_hat[idx, a], q_target=(pi * q_hat).sum(axis=1))
-
-
-def _close(got, want, what: str, rtol: float = 1e-9) -> None:
-    got = float(np.asarray(got))
-    assert np.isclose(got, want, rtol=rtol, atol=1e-12), f"{what}: got {got:.6g}, expected {want:.6g}"
 
 
 def ips_value(rewards, propensities, target_probs) -> float:
@@ -466,38 +447,6 @@ def ips_value(rewards, propensities, target_probs) -> float:
 def dr_value(rewards, propensities, target_probs, q_logged, q_target) -> float:
     """Reference for the DR exercise: the doubly robust estimate as a float."""
     return float(doubly_robust(rewards, propensities, target_probs, q_logged, q_target).value)
-
-
-def check_ips(candidate: Callable[..., float]) -> ExerciseResult:
-    """Exercise: ``candidate(rewards, propensities, target_probs) -> float`` computes the IPS estimate."""
-
-    def check(f):
-        _close(f(np.array([1.0, 0.0, 1.0]), np.array([0.5, 0.25, 0.1]), np.array([1.0, 1.0, 0.2])),
-               (2.0 + 0.0 + 2.0) / 3, "on rewards [1, 0, 1], propensities [0.5, 0.25, 0.1], target [1, 1, 0.2]")
-        d = _exercise_log()
-        _close(f(d["rewards"], d["propensities"], d["target_probs"]),
-               ips_value(d["rewards"], d["propensities"], d["target_probs"]),
-               "on a random log of 400 events (divide by n, not by the sum of weights)")
-
-    return run_check("ips", candidate, ips_value, check)
-
-
-def check_doubly_robust(candidate: Callable[..., float]) -> ExerciseResult:
-    """Exercise: ``candidate(rewards, propensities, target_probs, q_logged, q_target) -> float`` is DR."""
-
-    def check(f):
-        r = np.array([1.0, 0.0]); p = np.array([0.5, 0.2]); pi = np.array([1.0, 0.5])
-        ql = np.array([0.4, 0.3]); qt = np.array([0.6, 0.2])
-        want = np.mean(qt + pi / p * (r - ql))
-        _close(f(r, p, pi, ql, qt), float(want), "on a two-event hand example")
-        d = _exercise_log()
-        _close(f(**d), dr_value(**d), "on a random log of 400 events")
-        zero = np.zeros_like(d["rewards"])
-        _close(f(d["rewards"], d["propensities"], d["target_probs"], zero, zero),
-               ips_value(d["rewards"], d["propensities"], d["target_probs"]),
-               "with a zero reward model DR must equal IPS")
-
-    return run_check("doubly_robust", candidate, dr_value, check)
 
 
 # --------------------------------------------------------------------------------------------

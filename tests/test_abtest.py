@@ -8,6 +8,7 @@ from statsmodels.stats.power import NormalIndPower, zt_ind_solve_power
 from statsmodels.stats.proportion import proportions_ztest
 
 from course_lib import abtest as ab
+from course_lib.notebook.checks import lesson07 as checks
 
 
 @pytest.fixture
@@ -192,25 +193,25 @@ def test_diff_in_diff_hand_example_and_broken_trends():
 
 # ---------------------------------------------------------------- exercise checkers
 def test_checkers_pass_the_reference_implementations():
-    assert ab.check_sample_size(ab.sample_size_per_arm).passed
-    assert ab.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2).passed
-    assert ab.check_cuped_adjust(ab.cuped_adjust).passed
-    assert ab.check_benjamini_hochberg(ab.benjamini_hochberg).passed
+    assert checks.check_sample_size(ab.sample_size_per_arm).passed
+    assert checks.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2).passed
+    assert checks.check_cuped_adjust(ab.cuped_adjust).passed
+    assert checks.check_benjamini_hochberg(ab.benjamini_hochberg).passed
 
 
 def test_checkers_reject_plausible_wrong_answers(student_mode):
-    one_sided = ab.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a) + stats.norm.ppf(p)) * s / d) ** 2)
+    one_sided = checks.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a) + stats.norm.ppf(p)) * s / d) ** 2)
     assert one_sided.status == "failed" and one_sided.use is not None
-    no_two = ab.check_sample_size(lambda d, s, a, p: ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2)
+    no_two = checks.check_sample_size(lambda d, s, a, p: ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2)
     assert no_two.status == "failed"
-    uncentred = ab.check_cuped_adjust(lambda y, x: y - ab.cuped_theta(y, x) * x)
+    uncentred = checks.check_cuped_adjust(lambda y, x: y - ab.cuped_theta(y, x) * x)
     assert uncentred.status == "failed" and "mean" in uncentred.message
-    corr_not_slope = ab.check_cuped_adjust(lambda y, x: y - np.corrcoef(y, x)[0, 1] * (x - x.mean()))
+    corr_not_slope = checks.check_cuped_adjust(lambda y, x: y - np.corrcoef(y, x)[0, 1] * (x - x.mean()))
     assert corr_not_slope.status == "failed"
-    step_down = ab.check_benjamini_hochberg(
+    step_down = checks.check_benjamini_hochberg(
         lambda p, q: np.cumprod(np.sort(p) <= q * np.arange(1, len(p) + 1) / len(p)).astype(bool)[np.argsort(np.argsort(p))])
     assert step_down.status == "failed"
-    bonferroni = ab.check_benjamini_hochberg(lambda p, q: np.asarray(p) <= q / len(p))
+    bonferroni = checks.check_benjamini_hochberg(lambda p, q: np.asarray(p) <= q / len(p))
     assert bonferroni.status == "failed"
 
 
@@ -218,14 +219,14 @@ def test_unsolved_exercise_continues_with_the_reference(student_mode):
     def stub(*args):
         raise NotImplementedError()
 
-    res = ab.check_benjamini_hochberg(stub)
+    res = checks.check_benjamini_hochberg(stub)
     assert res.status == "unsolved" and res.use is ab.benjamini_hochberg
 
 
 def test_solution_mode_raises_on_a_wrong_answer(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
-        ab.check_sample_size(lambda d, s, a, p: 10)
+        checks.check_sample_size(lambda d, s, a, p: 10)
 
 
 @pytest.mark.parametrize("spending", ["obrien-fleming", "pocock"])

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from course_lib import bandits as b
+from course_lib.notebook.checks import lesson02 as checks
 
 MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
 
@@ -327,9 +328,9 @@ def _beta_swapped(alpha, beta, arm, reward):
 
 
 @pytest.mark.parametrize("check, reference, wrongs", [
-    (b.check_epsilon_greedy_choice, b.epsilon_greedy_choice, [_never_explores, _explores_only_other_arms]),
-    (b.check_ucb1_index, b.ucb1_index, [_ucb_without_sqrt, _ucb_zero_for_unplayed]),
-    (b.check_thompson_beta_update, b.thompson_beta_update, [_beta_swapped]),
+    (checks.check_epsilon_greedy_choice, b.epsilon_greedy_choice, [_never_explores, _explores_only_other_arms]),
+    (checks.check_ucb1_index, b.ucb1_index, [_ucb_without_sqrt, _ucb_zero_for_unplayed]),
+    (checks.check_thompson_beta_update, b.thompson_beta_update, [_beta_swapped]),
 ])
 def test_checkers_pass_the_reference_and_reject_wrong_answers(student_mode, check, reference, wrongs):
     assert check(reference).passed
@@ -346,7 +347,7 @@ def test_checkers_pass_the_reference_and_reject_wrong_answers(student_mode, chec
 def test_checker_raises_in_the_solution_variant(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError, match="ucb1_index failed"):
-        b.check_ucb1_index(_ucb_without_sqrt)
+        checks.check_ucb1_index(_ucb_without_sqrt)
 
 
 def test_ucb1_and_greedy_choose_what_mabwiser_chooses_after_the_same_history():

@@ -6,6 +6,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import label_ranking_average_precision_score, ndcg_score, roc_auc_score
 
 from course_lib import metrics as M
+from course_lib.notebook.checks import lesson06 as checks
 
 # one query, 5 items; scores rank items 2, 0, 4, 1, 3
 REL = np.array([[1, 0, 2, 0, 1]])
@@ -99,7 +100,7 @@ def test_validation_errors():
 
 def test_check_ndcg_passes_reference_and_rejects_linear_gains(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
-    assert M.check_ndcg(M.ndcg_one).passed
+    assert checks.check_ndcg(M.ndcg_one).passed
 
     def linear_gains(rel, scores, k):  # a plausible slip: gains rel instead of 2^rel - 1
         order = np.argsort(-np.asarray(scores))[:k]
@@ -107,13 +108,13 @@ def test_check_ndcg_passes_reference_and_rejects_linear_gains(monkeypatch):
         ideal = np.sort(rel)[::-1][:k]
         return float((np.asarray(rel)[order] / disc).sum() / (ideal / disc).sum())
 
-    res = M.check_ndcg(linear_gains)
+    res = checks.check_ndcg(linear_gains)
     assert res.status == "failed" and "2^rel - 1" in res.message
 
     def unsolved(rel, scores, k):
         raise NotImplementedError()
 
-    assert M.check_ndcg(unsolved).status == "unsolved"
+    assert checks.check_ndcg(unsolved).status == "unsolved"
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
-        M.check_ndcg(linear_gains)
+        checks.check_ndcg(linear_gains)

@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from course_lib import online as ol
+from course_lib.notebook.checks import lesson01 as checks
 from course_lib.sim import streams
 
 
@@ -170,7 +171,7 @@ def student(monkeypatch):
 
 
 def test_adagrad_checker_passes_the_reference_and_rejects_wrong_orders(student):
-    assert ol.check_adagrad_update(ol.adagrad_update).passed
+    assert checks.check_adagrad_update(ol.adagrad_update).passed
 
     def step_before_accumulating(w, G, g, eta, eps=1e-8):
         return w - eta / (np.sqrt(G) + eps) * g, G + g * g
@@ -180,12 +181,12 @@ def test_adagrad_checker_passes_the_reference_and_rejects_wrong_orders(student):
         return w - eta / (G + eps) * g, G
 
     for wrong in (step_before_accumulating, forgets_the_square_root):
-        res = ol.check_adagrad_update(wrong)
+        res = checks.check_adagrad_update(wrong)
         assert res.status == "failed" and res.use is ol.adagrad_update
 
 
 def test_pv_checker_passes_the_reference_and_rejects_learn_then_predict(student):
-    assert ol.check_progressive_validation(ol.progressive_validation).passed
+    assert checks.check_progressive_validation(ol.progressive_validation).passed
 
     def learn_then_predict(model, X, y):
         out = []
@@ -194,7 +195,7 @@ def test_pv_checker_passes_the_reference_and_rejects_learn_then_predict(student)
             out.append(model.predict_proba(X[t:t + 1])[0])
         return np.array(out)
 
-    res = ol.check_progressive_validation(learn_then_predict)
+    res = checks.check_progressive_validation(learn_then_predict)
     assert res.status == "failed" and "before learning" in res.message
 
 

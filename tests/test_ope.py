@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib import ope
+from course_lib.notebook.checks import lesson06 as checks
 from course_lib.sim import clicks as click_models
 
 
@@ -197,24 +198,24 @@ def test_poem_gradient_matches_finite_differences():
 
 def test_checkers_pass_reference_and_reject_plausible_mistakes(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
-    assert ope.check_ips(ope.ips_value).passed
-    assert ope.check_doubly_robust(ope.dr_value).passed
+    assert checks.check_ips(ope.ips_value).passed
+    assert checks.check_doubly_robust(ope.dr_value).passed
 
     def self_normalised(r, p, pi):  # SNIPS, not IPS
         w = pi / p
         return float((w * r).sum() / w.sum())
 
-    assert ope.check_ips(self_normalised).status == "failed"
+    assert checks.check_ips(self_normalised).status == "failed"
 
     def dr_wrong_sign(r, p, pi, ql, qt):
         return float(np.mean(qt + pi / p * (ql - r)))
 
-    assert ope.check_doubly_robust(dr_wrong_sign).status == "failed"
+    assert checks.check_doubly_robust(dr_wrong_sign).status == "failed"
 
     def unsolved(*args):
         raise NotImplementedError()
 
-    assert ope.check_ips(unsolved).status == "unsolved"
+    assert checks.check_ips(unsolved).status == "unsolved"
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
-        ope.check_doubly_robust(dr_wrong_sign)
+        checks.check_doubly_robust(dr_wrong_sign)

@@ -1,0 +1,72 @@
+"""Lesson 07 (A/B testing): the exercise checkers, ``check_<exercise>(candidate) -> ExerciseResult``.
+
+Each compares a student's function with the reference implementation, which stays in the algorithm
+module; the notebook calls ``checks.check_<exercise>(my_function)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from course_lib.abtest import benjamini_hochberg, cuped_adjust, sample_size_per_arm
+from course_lib.notebook.exercises import ExerciseResult, run_check
+
+
+def _reference_sample_size(delta: float, sigma: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    return sample_size_per_arm(delta, sigma, alpha, power)
+
+
+def check_sample_size(candidate: Callable[..., float]) -> ExerciseResult:
+    """Exercise 1: ``candidate(delta, sigma, alpha, power)`` returns users per arm (eq. 07.4)."""
+
+    def check(fn):
+        for delta, sigma, alpha, power in [(0.1, 1.0, 0.05, 0.8), (0.002, 0.2, 0.05, 0.9), (0.5, 3.0, 0.01, 0.8)]:
+            want = sample_size_per_arm(delta, sigma, alpha, power)
+            got = fn(delta, sigma, alpha, power)
+            assert np.isscalar(got) or np.ndim(got) == 0, "return one number, the users needed per arm"
+            got = float(got)
+            assert abs(got - want) <= 1.0, (
+                f"for delta={delta}, sigma={sigma}, alpha={alpha}, power={power} you returned {got:.1f} users per "
+                f"arm, the formula gives {want}; use z_(1-alpha/2) for a two-sided test and the factor 2")
+
+    return run_check("sample_size", candidate, _reference_sample_size, check)
+
+
+def check_cuped_adjust(candidate: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
+    """Exercise 3: ``candidate(y, x)`` returns Y - theta (X - mean X) with theta = cov(Y, X) / var(X)."""
+
+    def check(fn):
+        rng = np.random.default_rng(2013)
+        for rho, shift in [(0.7, 3.0), (-0.4, -1.0)]:
+            x = rng.standard_normal(500) + shift
+            y = rho * x + rng.standard_normal(500) + 2.0
+            got = np.asarray(fn(y, x), float)
+            want = cuped_adjust(y, x)
+            assert got.shape == y.shape, f"return one adjusted value per user, shape {y.shape}, got {got.shape}"
+            assert abs(got.mean() - y.mean()) < 1e-8, "the adjusted metric must keep Y's mean: centre X first"
+            assert np.allclose(got, want, atol=1e-8), "theta should be cov(Y, X) / var(X), estimated on these users"
+
+    return run_check("cuped_adjust", candidate, cuped_adjust, check)
+
+
+def check_benjamini_hochberg(candidate: Callable[[np.ndarray, float], np.ndarray]) -> ExerciseResult:
+    """Exercise 2: ``candidate(p, q)`` returns the boolean rejections of the BH step-up procedure (eq. 07.9)."""
+
+    def check(fn):
+        hand = np.array([0.028, 0.005, 0.3, 0.035, 0.025])  # BH at 0.05 rejects all but 0.3
+        got = np.asarray(fn(hand, 0.05))
+        assert got.shape == hand.shape and got.dtype == bool, "return a boolean array, one entry per p-value"
+        assert got.tolist() == [True, True, False, True, True], (
+            f"on p={hand.tolist()} and q=0.05 BH rejects all but 0.3, you rejected {got.tolist()}; "
+            "remember the step-up: find the largest i with p_(i) <= i q / m and reject everything up to it")
+        rng = np.random.default_rng(1995)
+        for _ in range(20):
+            p = np.concatenate([rng.random(15), rng.random(5) * 0.01])
+            rng.shuffle(p)
+            q = float(rng.choice([0.05, 0.1, 0.2]))
+            want = benjamini_hochberg(p, q)
+            assert np.array_equal(np.asarray(fn(p, q)), want), "differs from BH on a random example; keep the input order"
+
+    return run_check("benjamini_hochberg", candidate, benjamini_hochberg, check)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.numerics import recovery_time as _recovery_time
 from course_lib.numerics import softmax
 from course_lib.protocols import StateDictMixin
 from course_lib.validate import integer, number
@@ -713,17 +714,16 @@ def lai_robbins_lower_bound(means, t: np.ndarray | float) -> np.ndarray:
 
 def recovery_time(run: BanditRun, change_at: int, level: float = 0.5, window: int = 50) -> int | None:
     """Steps after ``change_at`` until the fraction of runs playing the new best arm, averaged
-    over a trailing ``window`` of steps, first reaches ``level``; ``None`` if it never does."""
+    over a trailing ``window`` of steps, first reaches ``level``; ``None`` if it never does.
+
+    The best-arm rate of ``run``, handed to ``course_lib.numerics.recovery_time`` (the one implementation).
+    """
     if not 0 < change_at < run.arms.shape[1]:
         raise ValueError(f"change_at must be inside the horizon (1..{run.arms.shape[1] - 1}), got {change_at}")
     best = int(np.argmax(run.means[change_at]))
     rate = (run.arms[:, change_at:] == best).mean(axis=0)
-    c = np.cumsum(rate)
-    smooth = c.copy()
-    smooth[window:] = c[window:] - c[:-window]
-    smooth /= np.minimum(np.arange(1, rate.size + 1), window)
-    hit = np.nonzero(smooth >= level)[0]
-    return int(hit[0]) + 1 if hit.size else None
+    steps = int(_recovery_time(rate, 0, level, window, above=True, full_window=False, never=-1))
+    return None if steps < 0 else steps
 
 
 # --------------------------------------------------------------------------- exercise references (checkers: course_lib.notebook.checks)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from course_lib.numerics import recovery_time, rolling_mean, sigmoid, sigmoid_scalar
 from course_lib.protocols import StateDictMixin
 from course_lib.validate import integer, number, number_array
 
@@ -332,15 +333,12 @@ class OnlineLogisticRegression(_OnlineLinearModel):
     _binary = True
 
     def _link(self, z: float) -> float:
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
+        return sigmoid_scalar(z)
 
     def predict_proba(self, X) -> np.ndarray:
         """Click probability of each row, shape (n_events,)."""
         z = self.decision_function(X)
-        return 0.5 * (1.0 + np.tanh(0.5 * z))  # a numerically stable sigmoid
+        return sigmoid(z)
 
     def predict(self, X) -> np.ndarray:
         """0/1 labels at threshold 0.5."""
@@ -408,8 +406,6 @@ def logloss_per_event(y, p, eps: float = 1e-15) -> np.ndarray:
 
 def rolling_logloss(y, p, window: int) -> np.ndarray:
     """Mean log-loss over the trailing ``window`` events at each point of the stream."""
-    from course_lib.numerics import rolling_mean
-
     return rolling_mean(logloss_per_event(y, p), window)
 
 
@@ -427,16 +423,4 @@ def windowed_auc(y, p, window: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(ends), np.array(aucs)
 
 
-def recovery_time(excess: np.ndarray, start: int, threshold: float, window: int) -> np.ndarray:
-    """Events after ``start`` until the trailing-``window`` mean of ``excess`` first falls below ``threshold``.
-
-    ``excess``: (..., n_events) per-event loss above the oracle's.  Runs that never recover get
-    ``n_events - start`` (the stream ended first).
-    """
-    from course_lib.numerics import rolling_mean
-
-    r = rolling_mean(np.asarray(excess, dtype=float)[..., start:], window)
-    r[..., : window - 1] = np.inf  # a full window after the change before we call it recovered
-    below = r < threshold
-    hit = below.argmax(axis=-1)
-    return np.where(below.any(axis=-1), hit + 1, r.shape[-1])
+# recovery_time (events until the excess loss is small again) is course_lib.numerics.recovery_time.

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.numerics import sigmoid, softmax
 
 Z95 = 1.959963984540054
 
@@ -232,20 +233,10 @@ def all_estimates(rewards, propensities, target_probs, q_logged, q_target,
 # --------------------------------------------------------------------------------------------
 # Policies on a finite context set, and fast simulation of many logs
 # --------------------------------------------------------------------------------------------
-def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of ``scores / temperature`` (shape (..., K)); temperature > 0."""
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    z = np.array(scores, dtype=float)           # a copy, then in place: one allocation
-    if temperature != 1.0:
-        z /= temperature
-    z -= z.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
+# softmax(scores, temperature) is course_lib.numerics.softmax (re-exported here).
 
 
-def epsilon_greedy(scores: np.ndarray, epsilon: float) -> np.ndarray:
+def epsilon_greedy_probs(scores: np.ndarray, epsilon: float) -> np.ndarray:
     """Action probabilities (..., K): 1 - epsilon + epsilon/K on the argmax of ``scores``, epsilon/K elsewhere."""
     if not 0 <= epsilon <= 1:
         raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
@@ -500,4 +491,4 @@ class RewardModel:
         x = np.atleast_2d(_array("context_features", context_features))
         y = self.item_features_
         z = x @ self.W_ @ y.T + (x @ self.b_)[:, None] + (y @ self.c_)[None, :] + self.intercept_
-        return 1.0 / (1.0 + np.exp(-z))
+        return sigmoid(z)

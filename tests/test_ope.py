@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib import ope
+from course_lib import numerics, ope
 from course_lib.notebook.checks import lesson06 as checks
 from course_lib.sim import clicks as click_models
 
@@ -12,8 +12,8 @@ def small_world(seed=0, c=6, k=4):
     rng = np.random.default_rng(seed)
     q = rng.uniform(0.05, 0.7, size=(c, k))
     pc = rng.dirichlet(np.ones(c))
-    logger = ope.softmax(rng.normal(size=(c, k)))
-    target = ope.softmax(3 * rng.normal(size=(c, k)))
+    logger = numerics.softmax(rng.normal(size=(c, k)))
+    target = numerics.softmax(3 * rng.normal(size=(c, k)))
     return q, pc, logger, target
 
 
@@ -104,7 +104,7 @@ def test_replay_hand_example_and_batch():
 def test_replay_unbiased_under_uniform_logging():
     q, pc, _, target = small_world(seed=6)
     uniform = np.full(q.shape, 1 / q.shape[1])
-    greedy = ope.epsilon_greedy(target, 0.0)
+    greedy = ope.epsilon_greedy_probs(target, 0.0)
     logs = ope.simulate_logs(q, pc, uniform, n_events=800, n_logs=1000, rng=np.random.default_rng(7))
     choice = greedy.argmax(axis=1)[logs.contexts]
     est = ope.replay(logs.rewards, logs.actions, choice)
@@ -121,9 +121,9 @@ def test_effective_sample_size():
 
 def test_epsilon_greedy_and_softmax_are_distributions():
     s = np.array([[0.1, 0.5, 0.2], [2.0, 1.0, 0.0]])
-    eg = ope.epsilon_greedy(s, 0.3)
+    eg = ope.epsilon_greedy_probs(s, 0.3)
     np.testing.assert_allclose(eg, [[0.1, 0.8, 0.1], [0.8, 0.1, 0.1]])
-    np.testing.assert_allclose(ope.softmax(s).sum(axis=1), 1)
+    np.testing.assert_allclose(numerics.softmax(s).sum(axis=1), 1)
 
 
 def test_validation_errors():
@@ -183,8 +183,8 @@ def test_poem_gradient_matches_finite_differences():
     a, r, p = rng.integers(0, k, n), rng.integers(0, 2, n).astype(float), rng.uniform(0.1, 0.5, n)
     W = rng.normal(0, 0.3, size=(dx, dy))
     J, grad, v = ope.poem_objective(W, x, y, a, r, p, lam=0.7, l2=0.01)
-    w = ope.softmax(x @ W @ y.T)[np.arange(n), a] / p
-    assert v == pytest.approx(ope.snips(r, p, ope.softmax(x @ W @ y.T)[np.arange(n), a]).value)
+    w = numerics.softmax(x @ W @ y.T)[np.arange(n), a] / p
+    assert v == pytest.approx(ope.snips(r, p, numerics.softmax(x @ W @ y.T)[np.arange(n), a]).value)
     assert J == pytest.approx(v - 0.7 * np.sqrt((w**2 * (r - v) ** 2).sum()) / w.sum() - 0.01 * (W**2).sum())
     num = np.zeros_like(W)
     for i in range(dx):

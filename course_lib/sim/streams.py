@@ -11,9 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+from course_lib.numerics import sigmoid
 
 
 @dataclass
@@ -54,7 +52,7 @@ def make_click_stream(n_events: int, n_items: int = 5000, n_bits: int = 16, zipf
     pop = ranks ** -zipf_a
     item = rng.choice(n_items, size=n_events, p=pop / pop.sum())
     logit = -1.6 + item_effect[item] + sum(effects[f][v] for f, v in fields.items())
-    p = _sigmoid(logit)
+    p = sigmoid(logit)
     y = (rng.uniform(size=n_events) < p).astype(float)
     tokens = [[f"{f}={fields[f][i]}" for f in FIELDS] + [f"item={item[i]}"] for i in range(n_events)]
     X = FeatureHasher(n_features=2 ** n_bits, input_type="string", alternate_sign=False).transform(tokens)
@@ -111,7 +109,7 @@ def make_drift_stream(n_events: int, drift_at: int | None = None, n_streams: int
     w_after = np.array([1.2, -1.5, -0.5, 0.2, -0.3, 0.6, -0.4, 0.5])
     bias = -1.0
     logit = np.where(np.arange(T)[None, :] < drift_at, X @ w_before, X @ w_after) + bias
-    p = _sigmoid(logit)
+    p = sigmoid(logit)
     y = (rng.uniform(size=(S, T)) < p).astype(float)
     return DriftStream(X, y, p, drift_at, list(DRIFT_FEATURES), w_before, w_after)
 

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from course_lib.numerics import sigmoid
+
 DEFAULT_SEED = 2024
 N_USERS = 1_000
 N_LOG = 10_000
@@ -271,7 +273,7 @@ class GroundTruth:
 
     def probability(self, *args, **kwargs) -> np.ndarray:
         """Click probability sigmoid(logit); same arguments as ``logit``."""
-        return 1.0 / (1.0 + np.exp(-self.logit(*args, **kwargs)))
+        return sigmoid(self.logit(*args, **kwargs))
 
 
 # ----------------------------------------------------------------------------- the world

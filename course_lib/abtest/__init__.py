@@ -1,0 +1,87 @@
+"""Lesson 07: A/B-test statistics for recommender launches.
+
+Estimators and simulations behind ``solutions/07_ab_testing.ipynb``.  Where SciPy or
+statsmodels already provide a piece (Welch's t-test, the two-proportion z-test, the power
+solver, ``multipletests``, the chi-square test) this module calls it; it implements by hand
+only what they lack: vectorised A/A simulations, Lan-DeMets alpha-spending boundaries
+(Lan and DeMets, Biometrika 1983), always-valid p-values of the mixture SPRT (Johari,
+Koomen, Pekelis and Walsh, KDD 2017), CUPED (Deng, Xu, Kohavi and Walker, WSDM 2013),
+interference on a stochastic block model and difference-in-differences.  The closing launch test
+of lesson 03's LinUCB recommender on lesson 03's product world runs on the shared serving loop,
+``course_lib.sim.loops.run_loop(..., design="ab")``.
+
+Every simulation is vectorised over independent runs: arrays have shape ``(n_runs, ...)``.
+
+Sub-modules: ``inference``, ``sizing``, ``sequential``, ``multiple``, ``variance``, ``interference``; every public name is re-exported here,
+so ``from course_lib import abtest`` gives the whole lesson API.
+"""
+
+from course_lib.abtest.inference import (  # noqa: F401
+    ABResult,
+    diff_in_means,
+    two_proportion_z,
+    proportions_test,
+    SRMResult,
+    srm_check,
+)
+from course_lib.abtest.sizing import (  # noqa: F401
+    sample_size_per_arm,
+    minimum_detectable_effect,
+    power_two_sample,
+)
+from course_lib.abtest.sequential import (  # noqa: F401
+    simulate_daily_clicks,
+    first_crossing,
+    obrien_fleming_spending,
+    pocock_spending,
+    group_sequential_bounds,
+    msprt_pvalues,
+)
+from course_lib.abtest.multiple import (  # noqa: F401
+    adjust_pvalues,
+    benjamini_hochberg,
+    simulate_multiple_metrics,
+    error_rates,
+)
+from course_lib.abtest.variance import (  # noqa: F401
+    cuped_theta,
+    cuped_adjust,
+    simulate_cuped,
+    stratified_diff_in_means,
+)
+from course_lib.abtest.interference import (  # noqa: F401
+    sbm_graph,
+    simulate_interference,
+    diff_in_diff,
+    simulate_panel,
+)
+
+__all__ = [
+    "ABResult",
+    "diff_in_means",
+    "two_proportion_z",
+    "proportions_test",
+    "SRMResult",
+    "srm_check",
+    "sample_size_per_arm",
+    "minimum_detectable_effect",
+    "power_two_sample",
+    "simulate_daily_clicks",
+    "first_crossing",
+    "obrien_fleming_spending",
+    "pocock_spending",
+    "group_sequential_bounds",
+    "msprt_pvalues",
+    "adjust_pvalues",
+    "benjamini_hochberg",
+    "simulate_multiple_metrics",
+    "error_rates",
+    "cuped_theta",
+    "cuped_adjust",
+    "simulate_cuped",
+    "stratified_diff_in_means",
+    "sbm_graph",
+    "simulate_interference",
+    "diff_in_diff",
+    "simulate_panel",
+]

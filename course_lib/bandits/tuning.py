@@ -1,0 +1,76 @@
+"""Lesson 02's adaptive exploration: EXP3 over UCB constants (MetaUCB, after Ding et al. 2022) and B-DES."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from course_lib.bandits.policies import EXP3, _SampleMean, ucb1_index
+from course_lib.validate import number
+
+
+class MetaUCB(_SampleMean):
+    """Hyper-parameter choice as a bandit: EXP3 over UCB constants c_1..c_J (after Ding et al. 2022).
+
+    Each step EXP3 picks a configuration j, UCB1 with c_j picks the arm, and the reward updates
+    both the shared arm statistics and EXP3's weight of j.  ``cs``: the J candidate constants.
+    """
+
+    def __init__(self, n_arms: int, cs: Sequence[float] = (0.05, 0.2, 0.5, 1.0, 2.0), gamma: float = 0.1,
+                 runs: int | None = None, seed: int = 0):
+        super().__init__(n_arms, runs, seed)
+        if len(cs) < 1:
+            raise ValueError("cs must list at least one UCB constant")
+        self.cs = np.array([number("every c in cs", c, low=0) for c in cs])
+        self.meta = EXP3(len(self.cs), gamma=gamma, runs=runs, seed=self.rng.integers(2**63))
+        self.chosen = None
+        self.name = "meta-UCB(EXP3 over c)"
+
+    def select(self, context=None):
+        self.chosen = self.meta.select()
+        c = self.cs[self.chosen]
+        c = c if self.runs is None else c[:, None]
+        return self._out(np.argmax(ucb1_index(self.values, self.counts, self.t, c), axis=-1))
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """Exactly: EXP3's probability of each constant c_j times the one-hot choice of UCB1 with c_j."""
+        p_meta = self.meta.probabilities()                                       # (..., J)
+        index = ucb1_index(self.values[..., None, :], self.counts[..., None, :], self.t, self.cs[:, None])
+        return np.einsum("...j,...jk->...k", p_meta, self._one_hot(np.argmax(index, axis=-1)))
+
+    def update(self, arm, reward, context=None):
+        super().update(arm, reward)
+        self.meta.update(self.chosen, reward)
+        return self
+
+
+class BDES(_SampleMean):
+    """Adaptive exploration as practitioners describe "B-DES" (no peer-reviewed source known).
+
+    argmax mu_hat_a + beta_t sigma_a with sigma_a = 1 / sqrt(n_a) and
+    beta_t = beta_0 exp(-lam * mean_a sigma_a).  Note: beta_t *grows* toward beta_0 as the
+    uncertainty falls; the bonus shrinks only because every sigma_a does.
+    """
+
+    def __init__(self, n_arms: int, beta0: float = 1.0, lam: float = 1.0, runs: int | None = None,
+                 seed: int = 0):
+        super().__init__(n_arms, runs, seed)
+        self.beta0 = number("beta0", beta0, low=0)
+        self.lam = number("lam", lam, low=0)
+        self.name = f"B-DES(beta0={self.beta0:g}, lam={self.lam:g})"
+
+    def beta_t(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            sigma = 1.0 / np.sqrt(self.counts)
+        return self.beta0 * np.exp(-self.lam * np.minimum(sigma, 1.0).mean(axis=-1))
+
+    def select(self, context=None):
+        with np.errstate(divide="ignore"):
+            sigma = 1.0 / np.sqrt(self.counts)
+        index = self.values + np.asarray(self.beta_t())[..., None] * sigma
+        return self._out(np.argmax(np.where(self.counts > 0, index, np.inf), axis=-1))
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot (deterministic)."""
+        return self._one_hot(self.select())

@@ -16,21 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.validate import array, binary
 
-
-def _binary(name: str, y) -> np.ndarray:
-    a = np.asarray(y, dtype=float)
-    if a.size == 0 or np.isnan(a).any():
-        raise ValueError(f"{name} must be a non-empty array without NaN")
-    if not np.isin(a, (0.0, 1.0)).all():
-        raise ValueError(f"{name} must hold 0/1 labels (clicked or not)")
-    return a
 
 
 def _scores(name: str, s, shape=None) -> np.ndarray:
-    a = np.asarray(s, dtype=float)
-    if a.size == 0 or not np.isfinite(a).all():
-        raise ValueError(f"{name} must be a non-empty array of finite numbers")
+    a = array(name, s)
     if shape is not None and a.shape != shape:
         raise ValueError(f"{name} has shape {a.shape}, expected {shape} (one value per label)")
     return a
@@ -43,7 +34,7 @@ def auc(y_true, y_score) -> float:
     """Area under the ROC curve: P(score of a random click > score of a random non-click), ties count 1/2."""
     from sklearn.metrics import roc_auc_score
 
-    y = _binary("y_true", y_true)
+    y = binary("y_true", y_true)
     s = _scores("y_score", y_score, y.shape)
     if y.min() == y.max():
         raise ValueError("AUC needs both clicks and non-clicks in y_true")
@@ -54,7 +45,7 @@ def log_loss(y_true, y_prob, eps: float = 1e-15) -> float:
     """Mean negative log-likelihood -mean(y log p + (1 - y) log(1 - p)), probabilities clipped to [eps, 1 - eps]."""
     from sklearn.metrics import log_loss as sk_log_loss
 
-    y = _binary("y_true", y_true)
+    y = binary("y_true", y_true)
     p = _scores("y_prob", y_prob, y.shape)
     if (p < 0).any() or (p > 1).any():
         raise ValueError("y_prob must be probabilities in [0, 1]")
@@ -161,7 +152,7 @@ class Reliability:
 
 def reliability(y_true, y_prob, n_bins: int = 10) -> Reliability:
     """Bin predictions into ``n_bins`` equal-width bins on [0, 1] (the last bin closed) and compare with outcomes."""
-    y = _binary("y_true", y_true).ravel()
+    y = binary("y_true", y_true).ravel()
     p = _scores("y_prob", y_prob, np.shape(y_true)).ravel()
     if (p < 0).any() or (p > 1).any():
         raise ValueError("y_prob must be probabilities in [0, 1]")

@@ -147,9 +147,9 @@ def number_array(name: str, values, *, low: float | None = None, high: float | N
 # ----------------------------------------------------------------------------- arrays, ids, probabilities
 
 
-def array(name: str, values, *, ndim: int | tuple[int, ...] | None = None, low: float | None = None,
-          high: float | None = None, low_open: bool = False, high_open: bool = False,
-          nonempty: bool = True, hint: str = "") -> np.ndarray:
+def array(name: str, values, *, ndim: int | tuple[int, ...] | None = None, min_ndim: int = 0,
+          low: float | None = None, high: float | None = None, low_open: bool = False,
+          high_open: bool = False, nonempty: bool = True, hint: str = "") -> np.ndarray:
     """``values`` as a float array: numbers only, finite, optionally of ``ndim`` dimensions and in a range.
 
     The error names the parameter, the first bad entry and how many there are, e.g.
@@ -162,6 +162,8 @@ def array(name: str, values, *, ndim: int | tuple[int, ...] | None = None, low: 
     dims = (ndim,) if isinstance(ndim, int) else ndim
     if dims is not None and arr.ndim not in dims:
         raise _fail(name, f"a {' or '.join(map(str, dims))}-D array", f"shape {arr.shape}", "", hint)
+    if arr.ndim < min_ndim:
+        raise _fail(name, f"an array of at least {min_ndim} dimension(s)", f"shape {arr.shape}", "", hint)
     if nonempty and arr.size == 0:
         raise _fail(name, "a non-empty array", f"shape {arr.shape}", "", hint)
     nan = np.isnan(arr)

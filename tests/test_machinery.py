@@ -126,11 +126,57 @@ def test_checker_asserts_in_a_solution_notebook(monkeypatch):
 
 def test_variant_follows_the_folder(monkeypatch, tmp_path):
     monkeypatch.delenv(exercises.VARIANT_ENV, raising=False)
+    monkeypatch.setattr(exercises, "_declared", None)
     (tmp_path / "solutions").mkdir()
     monkeypatch.chdir(tmp_path / "solutions")
     assert exercises.notebook_variant() == "solutions"
     monkeypatch.chdir(tmp_path)
     assert exercises.notebook_variant() == "notebooks"
+
+
+def test_declared_variant_wins_over_the_folder_and_the_generator_flips_it(monkeypatch, tmp_path):
+    monkeypatch.delenv(exercises.VARIANT_ENV, raising=False)
+    monkeypatch.setattr(exercises, "_declared", None)
+    monkeypatch.chdir(tmp_path)  # not a folder named solutions
+    exercises.use_variant("solutions")
+    assert exercises.notebook_variant() == "solutions"
+    monkeypatch.setenv(exercises.VARIANT_ENV, "notebooks")  # the environment still overrides
+    assert exercises.notebook_variant() == "notebooks"
+    with pytest.raises(ValueError, match="variant must be"):
+        exercises.use_variant("student")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('import x\nuse_variant("solutions")  # stops on a wrong exercise\nx.go()')]
+    assert make_student(nb).cells[0].source == 'import x\nuse_variant("notebooks")\nx.go()'
+
+
+def test_every_solution_declares_its_variant():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        assert 'use_variant("solutions")' in code, path.name
+
+
+def test_record_is_silent_for_the_student(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    from course_lib.notebook.record import record
+
+    record("ctr", 0.123456)
+    assert shown == [({MIME: {"name": "ctr", "value": 0.1235}}, True)]  # no text/plain: nothing to read
+    from nbconvert import HTMLExporter, MarkdownExporter
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("record('ctr', value)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=shown[0][0])]
+    nb.cells = [cell]
+    with pytest.warns(UserWarning, match="not able to be represented"):
+        md, _ = MarkdownExporter().from_notebook_node(nb)
+    assert "0.1235" not in md and "ctr =" not in md
+    with pytest.warns(UserWarning):
+        html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "0.1235" not in html
 
 
 def test_xdist_loadgroup_keeps_a_group_on_one_worker(tmp_path):

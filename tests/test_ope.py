@@ -136,7 +136,7 @@ def test_validation_errors():
         ope.ips(np.ones(4), np.full(3, 0.5), pi)
     with pytest.raises(ValueError, match="cap"):
         ope.clipped_ips(r, np.full(3, 0.5), pi, 0)
-    with pytest.raises(ValueError, match="<= 1"):
+    with pytest.raises(ValueError, match=r"target_probs must be in \[0, 1\]"):
         ope.ips(r, np.full(3, 0.5), np.full(3, 1.5))
     with pytest.raises(ValueError, match="same shape"):
         ope.doubly_robust(r, np.full(3, 0.5), pi, np.ones(2), np.ones(3))

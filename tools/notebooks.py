@@ -5,7 +5,9 @@ between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a stub
 region's indentation: inside a function body ``raise NotImplementedError()``, at top level a
 ``...`` placeholder (a top-level raise would stop the notebook). Outputs of cells that held a
 region, and of cells tagged ``exercise-check``, are cleared; every other output is kept so
-students see the lesson's plots before running anything.
+students see the lesson's plots before running anything.  The line ``use_variant("solutions")``
+(``course_lib.notebook.exercises``) becomes ``use_variant("notebooks")``: the copy knows it is the
+student's, wherever it runs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ _BEGIN_RE = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 _END_RE = re.compile(r"^\s*### END SOLUTION\s*$")
 STUB_COMMENT = "# YOUR CODE HERE"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_VARIANT_RE = re.compile(r'^(\s*)use_variant\("solutions"\).*$', re.M)
 
 
 def strip_solutions(source: str, where: str = "cell") -> tuple[str, int]:
@@ -61,6 +64,7 @@ def make_student(solution: nbformat.NotebookNode, name: str = "notebook") -> nbf
                 raise ValueError(f"{where}: solution markers may only appear in code cells")
             continue
         cell.source, regions = strip_solutions(cell.source, where)
+        cell.source = _VARIANT_RE.sub(r'\1use_variant("notebooks")', cell.source)
         if regions or CHECK_TAG in cell.metadata.get("tags", []):
             cell.outputs = []
             cell.execution_count = None

@@ -4,9 +4,10 @@ Each lesson module defines ``check_<exercise>(candidate)`` functions built on ``
 A check returns an ``ExerciseResult`` whose ``use`` attribute is the function the lesson
 continues with: the student's own when it passed, otherwise the reference implementation.
 
-Variant: ``solutions`` when the notebook runs from a folder named ``solutions`` (Jupyter and
-papermill run a notebook in its own folder), or when ``COURSE_NOTEBOOK_VARIANT=solutions``;
-``notebooks`` otherwise.  In the ``solutions`` variant a failing or unsolved exercise raises
+Variant, first match wins: the environment variable ``COURSE_NOTEBOOK_VARIANT`` (``solutions`` or
+``notebooks``); the notebook's own ``use_variant("solutions")`` line, which the student generator
+(``tools/notebooks.py``) rewrites to ``use_variant("notebooks")`` in the student copy, so a copy keeps
+its variant wherever it runs; else the folder the kernel runs in (``solutions`` or not).  In the ``solutions`` variant a failing or unsolved exercise raises
 ``AssertionError`` so the test suite catches a broken solution.
 """
 
@@ -20,15 +21,27 @@ from pathlib import Path
 from typing import Any
 
 VARIANT_ENV = "COURSE_NOTEBOOK_VARIANT"
+VARIANTS = ("solutions", "notebooks")
+_declared: str | None = None
+
+
+def use_variant(variant: str) -> None:
+    """Declare this notebook's variant (a line of every lesson's setup cell; see the module docstring)."""
+    global _declared
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be 'solutions' or 'notebooks', got {variant!r}")
+    _declared = variant
 
 
 def notebook_variant() -> str:
     """``"solutions"`` or ``"notebooks"`` (see module docstring)."""
     env = os.environ.get(VARIANT_ENV)
     if env:
-        if env not in ("solutions", "notebooks"):
+        if env not in VARIANTS:
             raise ValueError(f"{VARIANT_ENV} must be 'solutions' or 'notebooks', got {env!r}")
         return env
+    if _declared is not None:
+        return _declared
     return "solutions" if Path.cwd().name == "solutions" else "notebooks"
 
 

@@ -1,8 +1,10 @@
 """Record a lesson's key figures in the executed notebook, and read them back.
 
-A notebook calls ``record("final_logloss.adagrad", 0.4123)``; the value is shown to the
-student as text and stored in the cell's outputs under a custom MIME type, which
-``read_records`` (used by the tests) reads back from the executed ``.ipynb``.
+A notebook calls ``record("final_logloss.adagrad", 0.4123)``; the value is stored in the cell's
+outputs under a custom MIME type only, which ``read_records`` (used by the tests) reads back from the
+executed ``.ipynb``.  The student sees nothing: an output whose only MIME type no renderer knows is
+drawn as an empty output by JupyterLab (no renderer, an empty widget) and by nbconvert's HTML and
+Markdown exporters (checked in ``tests/test_machinery.py``); the notebook prints its figures in prose.
 """
 
 from __future__ import annotations
@@ -52,13 +54,13 @@ def to_plain(value: Any) -> Any:
 
 
 def record(name: str, value: Any) -> None:
-    """Show ``name = value`` and store it in the notebook for the tests (see ``read_records``)."""
+    """Store ``name = value`` in the notebook for the tests (see ``read_records``), silently."""
     from IPython.display import display
 
     if not isinstance(name, str) or not name:
         raise ValueError("record: name must be a non-empty string")
     plain = to_plain(value)
-    display({MIME: {"name": name, "value": plain}, "text/plain": f"{name} = {json.dumps(plain)}"}, raw=True)
+    display({MIME: {"name": name, "value": plain}}, raw=True)
 
 
 def read_records(notebook: str | Path | Mapping) -> dict[str, Any]:

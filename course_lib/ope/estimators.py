@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.validate import array
+
 
 Z95 = 1.959963984540054
 
@@ -37,28 +39,7 @@ def _out(x: np.ndarray) -> float | np.ndarray:
     return float(x) if np.ndim(x) == 0 else x
 
 
-def _array(name: str, x, lo: float | None = None, hi: float | None = None,
-           lo_open: bool = False, hint: str = "") -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    if a.ndim == 0 or a.shape[-1] == 0:
-        raise ValueError(f"{name} must be a non-empty array of logged events, got shape {a.shape}")
-    if np.isnan(a).any():
-        raise ValueError(f"{name} has {int(np.isnan(a).sum())} missing (NaN) values; "
-                         f"drop those events or fill them in before estimating{hint}")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite, found inf")
-    if lo is not None:
-        bad = a <= lo if lo_open else a < lo
-        if bad.any():
-            op = ">" if lo_open else ">="
-            raise ValueError(f"{name} must be {op} {lo}, found {a[bad].ravel()[0]:g} "
-                             f"({int(bad.sum())} events){hint}")
-    if hi is not None and (a > hi).any():
-        raise ValueError(f"{name} must be <= {hi}, found {a[a > hi].ravel()[0]:g}")
-    return a
-
-
-_POSITIVITY = ("; a zero propensity means the logger never takes that action, so no reweighting "
+_POSITIVITY = ("a zero propensity means the logger never takes that action, so no reweighting "
                "can evaluate it (positivity fails): log with exploration, or use the direct method")
 
 
@@ -69,9 +50,9 @@ def _same_shape(**arrays: np.ndarray) -> None:
 
 
 def _logged(rewards, propensities, target_probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r = _array("rewards", rewards)
-    p = _array("propensities", propensities, lo=0.0, hi=1.0, lo_open=True, hint=_POSITIVITY)
-    pi = _array("target_probs", target_probs, lo=0.0, hi=1.0)
+    r = array("rewards", rewards, min_ndim=1)
+    p = array("propensities", propensities, low=0.0, high=1.0, low_open=True, hint=_POSITIVITY, min_ndim=1)
+    pi = array("target_probs", target_probs, low=0.0, high=1.0, min_ndim=1)
     _same_shape(rewards=r, propensities=p, target_probs=pi)
     return r, p, pi
 
@@ -85,8 +66,8 @@ def _mean_se(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def importance_weights(propensities, target_probs) -> np.ndarray:
     """w_i = pi(a_i | x_i) / pi_0(a_i | x_i), the lesson's importance weight."""
-    p = _array("propensities", propensities, lo=0.0, hi=1.0, lo_open=True, hint=_POSITIVITY)
-    pi = _array("target_probs", target_probs, lo=0.0, hi=1.0)
+    p = array("propensities", propensities, low=0.0, high=1.0, low_open=True, hint=_POSITIVITY, min_ndim=1)
+    pi = array("target_probs", target_probs, low=0.0, high=1.0, min_ndim=1)
     _same_shape(propensities=p, target_probs=pi)
     return pi / p
 
@@ -136,7 +117,7 @@ def direct_method(q_target) -> Estimate:
     logged context.  The standard error covers only the sampling of contexts, not the reward
     model's own error (its bias), which is DM's weakness.
     """
-    q = _array("q_target", q_target)
+    q = array("q_target", q_target, min_ndim=1)
     mean, se = _mean_se(q)
     return Estimate("DM", _out(mean), _out(se), q.shape[-1])
 
@@ -149,8 +130,8 @@ def doubly_robust(rewards, propensities, target_probs, q_logged, q_target) -> Es
     all arrays have shape (..., n).
     """
     r, p, pi = _logged(rewards, propensities, target_probs)
-    ql = _array("q_logged", q_logged)
-    qt = _array("q_target", q_target)
+    ql = array("q_logged", q_logged, min_ndim=1)
+    qt = array("q_target", q_target, min_ndim=1)
     _same_shape(rewards=r, q_logged=ql, q_target=qt)
     terms = qt + pi / p * (r - ql)
     mean, se = _mean_se(terms)
@@ -164,7 +145,7 @@ def replay(rewards, logged_actions, target_actions) -> Estimate:
     ``target_actions`` are pi's choices at each logged context (sample them for a stochastic pi).
     A run with no match gets ``nan``.
     """
-    r = _array("rewards", rewards)
+    r = array("rewards", rewards, min_ndim=1)
     a = np.asarray(logged_actions)
     b = np.asarray(target_actions)
     _same_shape(rewards=r, logged_actions=a, target_actions=b)
@@ -182,7 +163,7 @@ def effective_sample_size(weights) -> float | np.ndarray:
 
     Equals n for equal weights; a few huge weights drive it towards 1.
     """
-    w = _array("weights", weights, lo=0.0)
+    w = array("weights", weights, low=0.0, min_ndim=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return _out(w.sum(axis=-1) ** 2 / (w**2).sum(axis=-1))
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.ope.estimators import Estimate, _array, all_estimates
+from course_lib.validate import array
+
+from course_lib.ope.estimators import Estimate, all_estimates
 from course_lib.ope.policies import sample_actions
 
 
@@ -27,8 +29,8 @@ def simulate_logs(click_probs: np.ndarray, context_probs: np.ndarray, logging_pr
     click_probs: (C, K) true click probability of action k in context c; context_probs: (C,)
     how often each context occurs; logging_probs: (C, K) the logger pi_0.
     """
-    q = _array("click_probs", click_probs, lo=0.0, hi=1.0)
-    pc = _array("context_probs", context_probs, lo=0.0)
+    q = array("click_probs", click_probs, low=0.0, high=1.0, min_ndim=1)
+    pc = array("context_probs", context_probs, low=0.0, min_ndim=1)
     if q.ndim != 2 or np.shape(logging_probs) != q.shape or pc.shape != (q.shape[0],):
         raise ValueError(f"need click_probs (C, K), logging_probs (C, K) and context_probs (C,); got "
                          f"{q.shape}, {np.shape(logging_probs)}, {pc.shape}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.validate import array
+
 from course_lib.numerics import softmax
-from course_lib.ope.estimators import _array, _logged
+from course_lib.ope.estimators import _logged
 
 
 def poem_objective(W: np.ndarray, x: np.ndarray, y: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
@@ -53,8 +55,8 @@ class POEMPolicy:
 
         ``history`` holds the training-log SNIPS value at each step.
         """
-        x = _array("context_features", context_features)
-        y = _array("item_features", item_features)
+        x = array("context_features", context_features, min_ndim=1)
+        y = array("item_features", item_features, min_ndim=1)
         r, p, _ = _logged(rewards, propensities, np.zeros(np.shape(rewards)))
         a = np.asarray(actions)
         if x.ndim != 2 or y.ndim != 2 or len(x) != len(r) or a.shape != r.shape:
@@ -79,7 +81,7 @@ class POEMPolicy:
         """Action probabilities (n, K) for contexts (n, dx)."""
         if self.W is None:
             raise ValueError("POEMPolicy is not fitted yet: call fit(...) first")
-        x = np.atleast_2d(_array("context_features", context_features))
+        x = np.atleast_2d(array("context_features", context_features, min_ndim=1))
         return softmax(x @ self.W @ self.item_features_.T)
 
     def select(self, context_features) -> np.ndarray:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.ope.estimators import _array
+from course_lib.validate import array
+
 
 
 def item_click_rates(items, positions, clicks, n_items: int,
@@ -18,12 +19,12 @@ def item_click_rates(items, positions, clicks, n_items: int,
     """
     items = np.asarray(items).ravel()
     positions = np.asarray(positions).ravel()
-    c = _array("clicks", clicks, lo=0.0).ravel()
+    c = array("clicks", clicks, low=0.0, min_ndim=1).ravel()
     if not (items.shape == positions.shape == c.shape):
         raise ValueError("items, positions and clicks must have one entry per impression")
     if examination is not None:
-        e = _array("examination", examination, lo=0.0, hi=1.0, lo_open=True,
-                   hint="; a position nobody examines carries no information")
+        e = array("examination", examination, low=0.0, high=1.0, low_open=True,
+                   hint="; a position nobody examines carries no information", min_ndim=1)
         c = c / e[positions]
     shown = np.bincount(items, minlength=n_items).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.validate import array
+
 from course_lib.numerics import sigmoid
-from course_lib.ope.estimators import _array
 
 
 class RewardModel:
@@ -30,10 +31,10 @@ class RewardModel:
         """context_features (n, dx) of logged events, item_features (K, dy), actions and 0/1 rewards (n,)."""
         from sklearn.linear_model import LogisticRegression
 
-        x = _array("context_features", context_features)
-        y = _array("item_features", item_features)
+        x = array("context_features", context_features, min_ndim=1)
+        y = array("item_features", item_features, min_ndim=1)
         a = np.asarray(actions)
-        r = _array("rewards", rewards)
+        r = array("rewards", rewards, min_ndim=1)
         if x.ndim != 2 or y.ndim != 2 or len(x) != len(r) or a.shape != r.shape:
             raise ValueError("need context_features (n, dx), item_features (K, dy), and n actions and rewards")
         lr = LogisticRegression(C=self.C, max_iter=2000)
@@ -50,7 +51,7 @@ class RewardModel:
         """q_hat (n, K): predicted click probability of every item in each context."""
         if self.coef_ is None:
             raise ValueError("RewardModel is not fitted yet: call fit(...) first")
-        x = np.atleast_2d(_array("context_features", context_features))
+        x = np.atleast_2d(array("context_features", context_features, min_ndim=1))
         y = self.item_features_
         z = x @ self.W_ @ y.T + (x @ self.b_)[:, None] + (y @ self.c_)[None, :] + self.intercept_
         return sigmoid(z)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from course_lib.numerics import sigmoid
+from course_lib.validate import ids
 
 DEFAULT_SEED = 2024
 N_USERS = 1_000
@@ -325,25 +326,17 @@ class World:
         self.__post_init__()
         return self.n_products - 1
 
-    def _ids(self, ids: Any, n: int, what: str) -> np.ndarray:
-        ids = np.asarray(ids)
-        if ids.dtype.kind not in "iu":
-            raise ValueError(f"{what} must be integer indices, got dtype {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= n):
-            raise ValueError(f"{what} must lie in [0, {n}), got values from {ids.min()} to {ids.max()}")
-        return ids
-
     def context(self, user_ids: Any, timestamps: Any) -> np.ndarray:
         """Context vectors ``(n, d)`` for visits of ``user_ids`` at ``timestamps`` (``context_names``)."""
-        u = self._ids(user_ids, self.n_users, "user_ids")
+        u = ids("user_ids", user_ids, self.n_users)
         tf = time_features(timestamps)
         u, t_idx = np.broadcast_arrays(u, np.zeros(tf.shape[:-1], dtype=int))
         return np.concatenate([self.user_features[u], np.broadcast_to(tf, u.shape + (3,))], axis=-1)
 
     def click_probability(self, user_ids: Any, product_ids: Any, timestamps: Any) -> np.ndarray:
         """The oracle's exact click probability, broadcast over the three index/time arrays."""
-        u = self._ids(user_ids, self.n_users, "user_ids")
-        p = self._ids(product_ids, self.n_products, "product_ids")
+        u = ids("user_ids", user_ids, self.n_users)
+        p = ids("product_ids", product_ids, self.n_products)
         tf = time_features(timestamps)
         return self.truth.probability(tf[..., 0], tf[..., 1], self._is_coffee[p], self._is_pizza_burger[p],
                                       self._age_scaled[u], self._price_scaled[p], self._is_search[u])

@@ -80,3 +80,11 @@ def test_window_trade_off_under_rhythm_shifts(r):
     steady = {k: r[f"shift.{k}.steady"] for k in ("7 days", "14 days", "30 days", "none")}
     assert shifted["14 days"] < shifted["30 days"] < shifted["none"]
     assert steady["none"] < steady["30 days"] < steady["14 days"] < steady["7 days"]
+
+
+def test_short_windows_recover_first_after_a_shift(r):
+    first = {k: r[f"shift.{k}.first_week"] for k in ("7 days", "14 days", "30 days", "none")}
+    assert first["7 days"] == min(first.values())
+    week2 = {k: r[f"shift.{k}.week_2"] for k in ("7 days", "14 days", "30 days", "none")}
+    assert week2["14 days"] == min(week2.values())
+    assert week2["14 days"] < week2["30 days"] - 0.02

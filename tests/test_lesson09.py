@@ -95,3 +95,9 @@ def test_latency_table(r):
         assert p50[f"{m}.LAST serial"] > p50[f"{m}.generator"]
         assert p50[f"{m}.LAST parallel m=4"] > p50[f"{m}.generator"]
     assert len(p50) == 12
+
+
+def test_search_makes_the_evaluator_overrate(r):
+    over = {m: r[f"test.{m}.overrating"] for m in METHODS}
+    assert abs(over["generator"]) < 0.15
+    assert over["G-E (tuned N)"] > over["LAST parallel"] > over["generator"] + 0.1

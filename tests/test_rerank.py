@@ -329,3 +329,19 @@ def test_check_parallel_select(monkeypatch):
 
     assert checks.check_parallel_select(last_max).status == "failed"
     assert checks.check_parallel_select(lambda s, m: torch.zeros(len(s), dtype=torch.long)).status == "failed"
+
+
+def test_listwise_users_follow_the_shared_click_model_protocol():
+    from course_lib.sim.clicks import ListwiseClickModel
+
+    world = lw.make_world(seed=0)
+    req = lw.sample_requests(world, 5, 6, np.random.default_rng(0))
+    users = lw.ListwiseUsers(world, req)
+    assert isinstance(users, ListwiseClickModel)
+    slates = np.tile([3, 1, 0, 2], (5, 1))
+    p = users.click_probabilities(slates)
+    assert p.shape == (5, 4) and ((0 < p) & (p < 1)).all()
+    # expected clicks plus weighted purchases add up to eq. 9.2
+    rng = np.random.default_rng(1)
+    assert users.clicks(slates, rng).shape == (5, 4)
+    assert (p.sum(1) <= lw.list_reward(world, req, slates) + 1e-12).all()

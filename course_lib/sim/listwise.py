@@ -34,7 +34,7 @@ from course_lib.numerics import sigmoid
 from course_lib.validate import integer, number
 
 __all__ = ["ListwiseWorld", "Requests", "make_world", "sample_requests", "list_reward",
-           "simulate_outcomes", "appeal", "all_lists", "best_lists", "logging_lists"]
+           "simulate_outcomes", "appeal", "all_lists", "best_lists", "logging_lists", "ListwiseUsers"]
 
 
 @dataclass(frozen=True)
@@ -211,3 +211,21 @@ def logging_lists(world: ListwiseWorld, req: Requests, rng: np.random.Generator,
     score = appeal(world, req) / t
     gumbel = -np.log(-np.log(rng.random(score.shape)))
     return np.argsort(-(score + gumbel), axis=1)[:, :world.k]
+
+
+class ListwiseUsers:
+    """The requests ``req`` of ``world`` as a ``course_lib.sim.clicks.ListwiseClickModel``: slates (n, k) of
+    candidate indices -> click probabilities (n, k) given the whole slate (eq. 9.1), or drawn clicks."""
+
+    def __init__(self, world: ListwiseWorld, req: Requests):
+        self.world, self.req = world, req
+
+    def click_probabilities(self, slates: np.ndarray) -> np.ndarray:
+        slates = np.asarray(slates)
+        if slates.ndim != 2 or slates.shape[0] != len(self.req):
+            raise ValueError(f"slates must have shape ({len(self.req)}, k), got {slates.shape}")
+        return _slot_probs(self.world, self.req, slates[:, None, :])[0][:, 0]
+
+    def clicks(self, slates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        p = self.click_probabilities(slates)
+        return (rng.random(p.shape) < p).astype(float)

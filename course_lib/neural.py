@@ -276,6 +276,8 @@ class _NeuralBandit:
         self.arms = np.zeros(0, dtype=int)
         self.rewards = np.zeros(0)
         self.t = 0
+        self._version = 0  # bumped at every retrain: caches keyed on it
+        self._np_weights: tuple[int, list[np.ndarray]] | None = None
 
     # --- helpers
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
@@ -289,11 +291,33 @@ class _NeuralBandit:
         """``m`` of equations Z and NUCB: the last hidden width (1 for a single linear layer)."""
         return self.hidden[-1] if self.hidden else 1
 
+    def _numpy_layers(self) -> list[np.ndarray] | None:
+        """NumPy views of a CPU float64 ``MLP``'s weights (cached until the next retrain), else ``None``.
+
+        Tiny networks spend most of a forward pass in PyTorch's per-call overhead; the same
+        products in NumPy are several times faster on a CPU.  Tests check both paths agree.
+        """
+        if not (isinstance(self.model, MLP) and self.device.type == "cpu" and self.dtype == torch.float64
+                and self.model.head.bias is not None):
+            return None
+        if self._np_weights is None or self._np_weights[0] != self._version:
+            self._np_weights = (self._version, [p.detach().numpy() for p in self.model.parameters()])
+        return self._np_weights[1]
+
+    def _hidden_np(self, X: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
+        h = X
+        for i in range(0, len(layers) - 2, 2):
+            h = np.maximum(h @ layers[i].T + layers[i + 1], 0.0)
+        return h
+
     def network_scores(self, contexts: Any) -> np.ndarray:
         """The network's predictions ``f_a(x)``, shape ``(n, n_arms)``."""
-        X = self._tensor(self._contexts(contexts))
+        X = self._contexts(contexts)
+        layers = self._numpy_layers()
+        if layers is not None:
+            return self._hidden_np(X, layers) @ layers[-2].T + layers[-1]
         with torch.no_grad():
-            return self.model(X).cpu().numpy()
+            return self.model(self._tensor(X)).cpu().numpy()
 
     # --- learning
     def update(self, arm: int, reward: float, context: Any) -> _NeuralBandit:
@@ -347,15 +371,19 @@ class _NeuralBandit:
             pred = self.model(xb).gather(1, ab[:, None])[:, 0]
             loss = 0.5 * ((pred - rb) ** 2).mean()
             grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, g, p0, u, v in zip(params, grads, self.theta0, m1, m2):
-                    g = g + pull * (p - p0)
-                    if self.optimizer == "sgd":
-                        p -= self.lr * g
-                        continue
-                    u.mul_(beta1).add_(g, alpha=1 - beta1)
-                    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                    p -= self.lr * (u / (1 - beta1 ** step)) / ((v / (1 - beta2 ** step)).sqrt() + eps)
+            with torch.no_grad():  # one fused (_foreach) op per line over all parameter tensors
+                g = torch._foreach_add(grads, torch._foreach_sub(params, self.theta0), alpha=pull)
+                if self.optimizer == "sgd":
+                    torch._foreach_add_(params, g, alpha=-self.lr)
+                    continue
+                torch._foreach_mul_(m1, beta1)
+                torch._foreach_add_(m1, g, alpha=1 - beta1)
+                torch._foreach_mul_(m2, beta2)
+                torch._foreach_addcmul_(m2, g, g, value=1 - beta2)
+                denom = torch._foreach_sqrt(torch._foreach_div(m2, 1 - beta2 ** step))
+                torch._foreach_add_(denom, eps)
+                torch._foreach_addcdiv_(params, m1, denom, value=-self.lr / (1 - beta1 ** step))
+        self._version += 1
         self._after_train()
         return self
 
@@ -409,6 +437,7 @@ class _NeuralBandit:
         self.arms = np.asarray(state["arms"], dtype=int)
         self.rewards = np.asarray(state["rewards"], dtype=float)
         self.t = int(state["t"])
+        self._version += 1  # new weights: drop cached gradients and NumPy weights
         self.rng.bit_generator.state = _rng_state(state["rng"])
         for k in self._posterior():
             setattr(self, k, np.asarray(state[k], dtype=float).copy())
@@ -459,9 +488,12 @@ class NeuralLinear(_NeuralBandit):
 
     def features(self, contexts: Any) -> np.ndarray:
         """``phi(x)``: the last hidden layer, ``(n, h)``."""
-        X = self._tensor(self._contexts(contexts))
+        X = self._contexts(contexts)
+        layers = self._numpy_layers()
+        if layers is not None:
+            return self._hidden_np(X, layers)
         with torch.no_grad():
-            return self.model.features(X).cpu().numpy()
+            return self.model.features(self._tensor(X)).cpu().numpy()
 
     @property
     def theta(self) -> np.ndarray:
@@ -513,7 +545,6 @@ class _GradientBandit(_NeuralBandit):
             gradients = "closed_form" if one_layer and self.device.type == "cpu" else "torch.func"
         self.gradient_backend = gradients
         self._cache: tuple[bytes, int, np.ndarray] | None = None
-        self._version = 0
         P = self.n_params
         if z == "exact":
             self.Z_inv = np.eye(P) / self.l2_lambda
@@ -541,8 +572,6 @@ class _GradientBandit(_NeuralBandit):
             self._cache = (key, self._version, G)
         return G
 
-    def _after_train(self) -> None:
-        self._version += 1
 
     def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
         g = self.gradients(x)[0, arm]

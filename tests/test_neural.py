@@ -310,3 +310,15 @@ def test_checkers_reject_plausible_mistakes(monkeypatch):
         res = checks.check_neural_ucb_bonus(wrong)
         assert res.status == "failed" and hint in res.message
     assert checks.check_neural_ucb_bonus(lambda *a: (_ for _ in ()).throw(NotImplementedError())).status == "unsolved"
+
+
+def test_numpy_forward_equals_torch_forward():
+    X, arms, r = linear_data(60, 3, 4)
+    for hidden in ((7,), (6, 5)):
+        p = NeuralLinear(4, 3, hidden=hidden, train_every=30, train_steps=5, **CPU).partial_fit(arms, r, X)
+        assert p._numpy_layers() is not None
+        with torch.no_grad():
+            want_f = p.model(torch.as_tensor(X)).numpy()
+            want_phi = p.model.features(torch.as_tensor(X)).numpy()
+        assert np.allclose(p.network_scores(X), want_f, atol=1e-12)
+        assert np.allclose(p.features(X), want_phi, atol=1e-12)

@@ -29,6 +29,7 @@ def test_gradients_and_linucb_equivalence(r):
     assert r["grad.max_err_loop"] < 1e-12
     assert r["grad.max_err_closed_form"] < 1e-12
     assert r["equiv.linucb_max_gap"] < 1e-6
+    assert r["nl.exercise_vs_library"] < 1e-9
 
 
 def test_wheel_gets_harder_as_delta_grows(r):
@@ -43,6 +44,9 @@ def test_wheel_linear_does_not_fail_in_short_runs(r):
         # NeuralLinear is the neural policy that learns fastest
         assert r[f"wheel.NeuralLinear.{d}"] == min(r[f"wheel.{n}.{d}"] for n in NEURAL)
     assert r["wheel.best.0.9"] == "LinUCB"
+    for d in (0.5, 0.9):   # "first or close behind the best at the two smaller radii"
+        ranked = sorted(WHEEL, key=lambda n: r[f"wheel.{n}.{d}"])
+        assert ranked.index("LinUCB") <= 1, (d, ranked)
     assert r["wheel.LinUCB.0.5"] == pytest.approx(0.187, abs=0.03)
     for name in WHEEL:   # at delta = 0.99 no policy is clearly better than uniform
         assert 0.8 < r[f"wheel.{name}.0.99"] < 1.3, name

@@ -1,0 +1,119 @@
+"""Lesson 04 benchmarks: speed of the neural bandits, the tuning sweep and the full wheel table.
+
+    python benchmarks/bench_neural.py            # decisions + updates per second, CPU (and CUDA if present)
+    python benchmarks/bench_neural.py --tune     # the exploration-scale sweep the notebook's defaults come from
+    python benchmarks/bench_neural.py --tune-class   # the same for the classification bandits (0/1 rewards)
+    python benchmarks/bench_neural.py --table    # all five deltas of Riquelme et al., longer runs, more seeds
+
+Speed: one decision (``select``) plus one update per step on the wheel (d = 3 with the intercept,
+5 arms, one hidden layer of 32 units), retraining included (every 50 events, 20 Adam steps), against
+lesson 03's LinUCB.  Timings depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from course_lib.contextual import LinUCB
+from course_lib.neural import NeuralLinear, NeuralTS, NeuralUCB, NoiseBandit, UniformPolicy
+from course_lib.sim.wheel import run_bandit, wheel_stream
+
+SCALES = {"LinUCB": ("alpha", 10.0), "noise": ("sigma", 1.0), "NeuralLinear": ("v", 10.0),
+          "NeuralUCB": ("gamma", 10.0), "NeuralTS": ("nu", 1.0)}
+NET = dict(hidden=(32,), train_every=50, train_steps=20, lr=0.05)
+
+
+def make(name: str, seed: int, scale: float | None = None, device: str = "cpu", **net):
+    arg, value = SCALES[name]
+    value = value if scale is None else scale
+    if name == "LinUCB":
+        return LinUCB(5, 3, alpha=value)
+    cls = {"noise": NoiseBandit, "NeuralLinear": NeuralLinear, "NeuralUCB": NeuralUCB, "NeuralTS": NeuralTS}[name]
+    return cls(5, 3, seed=seed, device=device, **{arg: value}, **{**NET, **net})
+
+
+def speed(steps: int = 1000) -> None:
+    torch.set_num_threads(1)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    stream = wheel_stream(0.7, steps, seed=0)
+    print(f"decisions + updates per second, {steps} wheel steps, one thread"
+          + ("" if len(devices) > 1 else " (no CUDA device here)"))
+    for device in devices:
+        for name in SCALES:
+            variants = [{}]
+            if name in ("NeuralUCB", "NeuralTS") and device == "cpu":
+                variants = [{"gradients": "closed_form"}, {"gradients": "torch.func"}, {"z": "diag"}]
+            for extra in variants:
+                if name == "LinUCB" and device != "cpu":
+                    continue
+                p = make(name, 0, device=device, **extra)
+                t0 = time.perf_counter()
+                run_bandit(p, stream)
+                rate = steps / (time.perf_counter() - t0)
+                label = name + ("" if not extra else " " + ",".join(f"{k}={v}" for k, v in extra.items()))
+                print(f"  {device:4s} {label:36s} {rate:9,.0f} /s")
+
+
+def tune(T: int = 400, seeds=(100, 101), delta: float = 0.7) -> None:
+    print(f"exploration-scale sweep, delta={delta}, T={T}, seeds {seeds}: regret / uniform's (mean)")
+    streams = [wheel_stream(delta, T, seed=s) for s in seeds]
+    uniform = [run_bandit(UniformPolicy(5, 3, seed=s), st).sum() for s, st in zip(seeds, streams)]
+    for name in SCALES:
+        row = []
+        for scale in (0.1, 1.0, 10.0):
+            r = np.mean([run_bandit(make(name, s, scale), st).sum() / u for s, st, u in zip(seeds, streams, uniform)])
+            row.append(f"{scale:g}: {r:.3f}")
+        print(f"  {name:13s} " + "   ".join(row))
+
+
+def tune_class(T: int = 300, seed: int = 100) -> None:
+    from course_lib.neural import NeuralLinear as NL, NeuralUCB as NU
+    from course_lib.sim.wheel import classification_stream
+
+    print(f"classification sweep, T={T}, seed {seed}: cumulative regret (wrong guesses)")
+    for ds in ("wine", "digits"):
+        st = classification_stream(ds, T, seed=seed)
+        d, k = st.n_features, st.n_arms
+        for scale in (0.03, 0.1, 0.3, 1.0, 3.0, 10.0):
+            lin = run_bandit(LinUCB(k, d, alpha=scale), st).sum()
+            nl = run_bandit(NL(k, d, v=scale, seed=seed, device="cpu", **NET), st).sum()
+            nu = run_bandit(NU(k, d, gamma=scale, z="diag", seed=seed, device="cpu", **NET), st).sum()
+            print(f"  {ds:7s} scale {scale:5g}: LinUCB {lin:4.0f}  NeuralLinear {nl:4.0f}  NeuralUCB(diag) {nu:4.0f}")
+
+
+def table(T: int = 1000, n_seeds: int = 3, train_steps: int = 50) -> None:
+    deltas = (0.5, 0.7, 0.9, 0.95, 0.99)
+    print(f"wheel: cumulative regret / uniform's after {T} steps, mean (min-max) over {n_seeds} seeds, "
+          f"train_steps={train_steps}")
+    print("  " + " " * 13 + "".join(f"{'delta=' + str(d):>22s}" for d in deltas))
+    res = {}
+    for d in deltas:
+        for s in range(n_seeds):
+            st = wheel_stream(d, T, seed=s)
+            u = run_bandit(UniformPolicy(5, 3, seed=s), st).sum()
+            for name in SCALES:
+                res.setdefault((name, d), []).append(run_bandit(make(name, s, train_steps=train_steps), st).sum() / u)
+    for name in SCALES:
+        cells = [f"{np.mean(res[(name, d)]):.3f} ({min(res[(name, d)]):.2f}-{max(res[(name, d)]):.2f})" for d in deltas]
+        print(f"  {name:13s}" + "".join(f"{c:>22s}" for c in cells))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tune", action="store_true")
+    ap.add_argument("--tune-class", action="store_true")
+    ap.add_argument("--table", action="store_true")
+    ap.add_argument("--steps", type=int, default=1000)
+    args = ap.parse_args()
+    if args.tune:
+        tune()
+    elif args.tune_class:
+        tune_class()
+    elif args.table:
+        table(T=args.steps)
+    else:
+        speed(args.steps)

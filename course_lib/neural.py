@@ -1,0 +1,642 @@
+"""Lesson 04: neural contextual bandits with PyTorch.
+
+Every policy here keeps a small multi-layer perceptron ``f(x; theta)`` with one output per arm
+(a shared trunk, one linear head per arm), trained on the chosen arm's reward by squared loss
+every ``train_every`` events.  They differ in how they explore:
+
+* ``NoiseBandit`` (the naive tutorial bandit): score ``f_a(x) + sigma eps``, ``eps ~ N(0, 1)``,
+  noise of fixed size ``sigma`` whatever the data (lesson equation NOISE).
+* ``NeuralLinear`` (Riquelme, Tucker and Snoek, "Deep Bayesian Bandits Showdown", ICLR 2018):
+  Bayesian linear regression on the last hidden layer ``phi(x)`` per arm,
+
+      A_a = lambda I + sum phi phi^T,  b_a = sum r phi,  theta_a ~ N(A_a^{-1} b_a, v^2 A_a^{-1})   (NL)
+
+  updated at every event by Sherman-Morrison, recomputed on the new features after each retrain.
+  (The paper uses a Normal-inverse-Gamma prior that also learns the noise; here ``v`` is fixed,
+  as in lesson 03's LinTS, so identity features give exactly LinTS.)
+* ``NeuralUCB`` (Zhou, Li and Gu, ICML 2020) and ``NeuralTS`` (Zhang, Zhou, Li and Gu, ICLR 2021):
+  the gradient ``g = grad_theta f_a(x; theta)`` plays the role of LinUCB's context,
+
+      Z = lambda I + sum g g^T / m                                                     (Z)
+      U_a(x) = f_a(x) + gamma sqrt(g^T Z^{-1} g / m)                                   (NUCB)
+      r~_a(x) ~ N(f_a(x), nu^2 g^T Z^{-1} g / m)                                        (NTS)
+
+  with ``Z^{-1}`` kept exactly by Sherman-Morrison (``z="exact"``, P x P for P parameters: small
+  networks) or by its diagonal (``z="diag"``, what the authors' code does for large networks).
+  Gradients of all arms and contexts at once come from ``torch.func`` (``vmap`` over ``grad``).
+
+The training loss is the papers' ``sum_i (f(x_i) - r_i)^2 / 2 + m lambda ||theta - theta_0||^2 / 2``,
+divided by the number of events so its scale does not grow with the buffer.
+
+Same verbs as lesson 03's bandits (``course_lib.protocols.ContextualBandit``).  Torch is used only
+in this module; the device is chosen once, by ``default_device()`` (CUDA when available, else
+CPU), and every tensor is created on ``self.device``.  Seeded: the network's initial weights come
+from ``torch.manual_seed(seed)`` in a forked RNG, every later random draw (mini-batches,
+exploration noise, Thompson draws) from ``numpy.random.default_rng(seed)``, so runs on CPU are
+reproducible.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from course_lib.validate import integer, number
+
+__all__ = ["default_device", "MLP", "NoiseBandit", "NeuralLinear", "NeuralUCB", "NeuralTS",
+           "UniformPolicy", "gradient_features", "gradient_features_loop", "mlp_gradients",
+           "neural_linear_update", "neural_ucb_bonus"]
+
+
+def default_device() -> torch.device:
+    """The one place the device is chosen: CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class MLP(nn.Module):
+    """``n_features -> hidden... (ReLU) -> n_arms``: a shared trunk and one linear head per arm.
+
+    ``hidden=()`` gives a single linear layer (``bias`` says whether it has biases).
+    """
+
+    def __init__(self, n_features: int, n_arms: int, hidden: Sequence[int] = (32,), bias: bool = True):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = n_features
+        for h in hidden:
+            layers += [nn.Linear(width, h, bias=bias), nn.ReLU()]
+            width = h
+        self.trunk = nn.Sequential(*layers)
+        self.head = nn.Linear(width, n_arms, bias=bias)
+        self.n_hidden = width
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Last hidden layer ``phi(x)`` (the input itself when there is no hidden layer)."""
+        return self.trunk(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x))
+
+
+# ----------------------------------------------------------------------------- gradient features
+
+
+def _flat(grads: Mapping[str, torch.Tensor], lead: int) -> torch.Tensor:
+    """Concatenate per-parameter gradients into one vector per sample (``lead`` leading dims kept)."""
+    return torch.cat([g.reshape(*g.shape[:lead], -1) for g in grads.values()], dim=-1)
+
+
+def gradient_features(model: nn.Module, contexts: torch.Tensor) -> torch.Tensor:
+    """``g[i, a] = grad_theta f_a(x_i; theta)`` for every context and arm, shape ``(n, n_arms, P)``.
+
+    One ``torch.func`` call: ``vmap`` over contexts of ``vmap`` over arms of ``grad`` of one
+    scalar output, no Python loop.  Parameters are flattened in ``model.named_parameters()`` order.
+    """
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def one_output(p, x, a):
+        return functional_call(model, p, (x[None],))[0].gather(0, a[None])[0]
+
+    n_arms = model(contexts[:1]).shape[1]
+    arms = torch.arange(n_arms, device=contexts.device)
+    per_arm = vmap(grad(one_output), in_dims=(None, None, 0))
+    per_context = vmap(per_arm, in_dims=(None, 0, None))
+    return _flat(per_context(params, contexts, arms), lead=2)
+
+
+def mlp_gradients(model: MLP, contexts: np.ndarray) -> np.ndarray:
+    """Closed-form ``gradient_features`` of a one-hidden-layer ReLU ``MLP`` with biases, in NumPy.
+
+    ``f_a(x) = w_a^T relu(W x + c) + e_a``: ``df/dW = (w_a * 1[h > 0]) x^T``, ``df/dc = w_a * 1[h > 0]``,
+    ``df/dw_b = 1[a = b] h``, ``df/de_b = 1[a = b]``; same flattened order as ``gradient_features``.
+    """
+    W, c = (p.detach().cpu().numpy() for p in model.trunk[0].parameters())
+    w, e = (p.detach().cpu().numpy() for p in model.head.parameters())
+    X = np.asarray(contexts, dtype=float)
+    n, d = X.shape
+    K, H = w.shape
+    pre = X @ W.T + c
+    h = np.maximum(pre, 0.0)
+    gate = w[None] * (pre > 0)[:, None, :]                       # (n, K, H)
+    out = np.zeros((n, K, H * d + H + K * H + K))
+    out[:, :, : H * d] = (gate[:, :, :, None] * X[:, None, None, :]).reshape(n, K, H * d)
+    out[:, :, H * d: H * d + H] = gate
+    arms = np.arange(K)
+    head = out[:, :, H * d + H: H * d + H + K * H].reshape(n, K, K, H)
+    head[:, arms, arms, :] = h[:, None, :]
+    out[:, arms, H * d + H + K * H + arms] = 1.0
+    return out
+
+
+def gradient_features_loop(model: nn.Module, contexts: torch.Tensor) -> torch.Tensor:
+    """The same as ``gradient_features`` with a Python loop and ``torch.autograd.grad`` (for tests)."""
+    params = list(model.parameters())
+    rows = []
+    for x in contexts:
+        out = model(x[None])[0]
+        rows.append(torch.stack([torch.cat([g.reshape(-1) for g in torch.autograd.grad(out[a], params,
+                                                                                   retain_graph=True)])
+                                 for a in range(len(out))]))
+    return torch.stack(rows)
+
+
+# ----------------------------------------------------------------------------- policies
+
+
+class UniformPolicy:
+    """Picks an arm uniformly at random, whatever the context (the wheel table's normaliser)."""
+
+    def __init__(self, n_arms: int, n_features: int, seed: int | None = 0):
+        self.n_arms = integer("n_arms", n_arms, low=1)
+        self.n_features = integer("n_features", n_features, low=1)
+        self.rng = np.random.default_rng(seed)
+
+    def _contexts(self, contexts: Any) -> np.ndarray:
+        return _check_contexts(contexts, self.n_features)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        return self.rng.random((len(self._contexts(contexts)), self.n_arms))
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        return _top_k(self.predict_expectations(contexts), k)
+
+    def select(self, context: Any) -> int:
+        return int(self.predict(np.atleast_2d(context))[0, 0])
+
+    def update(self, arm: int, reward: float, context: Any) -> UniformPolicy:
+        _check_arms(arm, self.n_arms)
+        self._contexts(context)
+        return self
+
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> UniformPolicy:
+        _check_arms(arms, self.n_arms)
+        self._contexts(contexts)
+        return self
+
+    def action_probabilities(self, contexts: Any) -> np.ndarray:
+        """Exact: ``1 / n_arms`` everywhere."""
+        return np.full((len(self._contexts(contexts)), self.n_arms), 1.0 / self.n_arms)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> UniformPolicy:
+        self.rng.bit_generator.state = _rng_state(state["rng"])
+        return self
+
+
+def _check_contexts(contexts: Any, d: int) -> np.ndarray:
+    try:
+        X = np.asarray(contexts, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"contexts must be numbers, shape (n, {d}) or ({d},): {err}") from None
+    if X.ndim == 1:
+        X = X[None]
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"contexts must have {d} features per row (shape (n, {d}) or ({d},)), "
+                         f"got shape {np.shape(contexts)}; build the policy with n_features equal to the context width")
+    if not np.isfinite(X).all():
+        raise ValueError("contexts contain NaN or infinite values; impute or drop them first")
+    return X
+
+
+def _check_arms(arms: Any, n_arms: int) -> np.ndarray:
+    a = np.atleast_1d(np.asarray(arms))
+    if a.dtype.kind not in "iu":
+        raise ValueError(f"arms must be integer indices, got dtype {a.dtype}")
+    if a.size and (a.min() < 0 or a.max() >= n_arms):
+        raise ValueError(f"unknown arm: arms must lie in [0, {n_arms}), got {a.min()}..{a.max()}")
+    return a.astype(int)
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    n_arms = scores.shape[1]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= n_arms:
+        raise ValueError(f"k must be an integer between 1 and n_arms={n_arms}, got {k!r}")
+    return np.argsort(-scores, axis=1, kind="stable")[:, : int(k)]
+
+
+def _rng_state(state: Any) -> dict:
+    """A bit-generator state as ``numpy`` expects it (it may come back from JSON with lists)."""
+    import json
+
+    return json.loads(json.dumps(state)) if not isinstance(state, dict) else state
+
+
+class _NeuralBandit:
+    """Shared machinery: the network, the replay buffer, training, validation, state and the verbs.
+
+    Parameters: ``n_arms``; ``n_features`` (context width d); ``hidden`` (trunk widths, e.g.
+    ``(32,)``); ``lr`` (Adam step); ``train_every`` (events between retrains); ``train_steps``
+    (gradient steps per retrain); ``batch_size`` (mini-batch; full batch when the buffer is
+    smaller); ``l2_lambda > 0`` (lambda of equation Z and of the loss's pull to ``theta_0``);
+    ``optimizer`` (``"adam"`` or ``"sgd"``); ``seed``; ``device`` (default ``default_device()``);
+    ``dtype`` (float64 by default: exact agreement with the NumPy bandits in tests);
+    ``network`` (an ``nn.Module`` mapping ``(n, d) -> (n, n_arms)`` to use instead of an ``MLP``).
+    """
+
+    randomised = False
+
+    def __init__(self, n_arms: int, n_features: int, hidden: Sequence[int] = (32,), lr: float = 1e-2,
+                 train_every: int = 50, train_steps: int = 50, batch_size: int = 64, l2_lambda: float = 1.0,
+                 optimizer: str = "adam", seed: int = 0, device: str | torch.device | None = None,
+                 dtype: torch.dtype = torch.float64, network: nn.Module | None = None):
+        self.n_arms = integer("n_arms", n_arms, low=1)
+        self.n_features = integer("n_features", n_features, low=1)
+        self.hidden = tuple(integer("hidden width", h, low=1) for h in hidden)
+        self.lr = number("lr", lr, low=0, low_open=True)
+        self.train_every = integer("train_every", train_every, low=1)
+        self.train_steps = integer("train_steps", train_steps, low=0)
+        self.batch_size = integer("batch_size", batch_size, low=1)
+        self.l2_lambda = number("l2_lambda", l2_lambda, low=0, low_open=True)
+        if optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+        self.optimizer = optimizer
+        self.seed = integer("seed", seed, low=0)
+        self.device = torch.device(device) if device is not None else default_device()
+        self.dtype = dtype
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            net = network if network is not None else MLP(self.n_features, self.n_arms, self.hidden)
+            self.model = net.to(device=self.device, dtype=self.dtype)
+        out = self.model(torch.zeros(1, self.n_features, device=self.device, dtype=self.dtype))
+        if tuple(out.shape) != (1, self.n_arms):
+            raise ValueError(f"network must map (n, {self.n_features}) contexts to (n, {self.n_arms}) scores, "
+                             f"got output shape {tuple(out.shape)}")
+        self.theta0 = [p.detach().clone() for p in self.model.parameters()]
+        self.n_params = sum(p.numel() for p in self.model.parameters())
+        self.rng = np.random.default_rng(self.seed)
+        self.X = np.zeros((0, self.n_features))
+        self.arms = np.zeros(0, dtype=int)
+        self.rewards = np.zeros(0)
+        self.t = 0
+        self._version = 0  # bumped at every retrain: caches keyed on it
+        self._np_weights: tuple[int, list[np.ndarray]] | None = None
+
+    # --- helpers
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a, device=self.device, dtype=self.dtype)
+
+    def _contexts(self, contexts: Any) -> np.ndarray:
+        return _check_contexts(contexts, self.n_features)
+
+    @property
+    def width(self) -> int:
+        """``m`` of equations Z and NUCB: the last hidden width (1 for a single linear layer)."""
+        return self.hidden[-1] if self.hidden else 1
+
+    def _numpy_layers(self) -> list[np.ndarray] | None:
+        """NumPy views of a CPU float64 ``MLP``'s weights (cached until the next retrain), else ``None``.
+
+        Tiny networks spend most of a forward pass in PyTorch's per-call overhead; the same
+        products in NumPy are several times faster on a CPU.  Tests check both paths agree.
+        """
+        if not (isinstance(self.model, MLP) and self.device.type == "cpu" and self.dtype == torch.float64
+                and self.model.head.bias is not None):
+            return None
+        if self._np_weights is None or self._np_weights[0] != self._version:
+            self._np_weights = (self._version, [p.detach().numpy() for p in self.model.parameters()])
+        return self._np_weights[1]
+
+    def _hidden_np(self, X: np.ndarray, layers: list[np.ndarray]) -> np.ndarray:
+        h = X
+        for i in range(0, len(layers) - 2, 2):
+            h = np.maximum(h @ layers[i].T + layers[i + 1], 0.0)
+        return h
+
+    def network_scores(self, contexts: Any) -> np.ndarray:
+        """The network's predictions ``f_a(x)``, shape ``(n, n_arms)``."""
+        X = self._contexts(contexts)
+        layers = self._numpy_layers()
+        if layers is not None:
+            return self._hidden_np(X, layers) @ layers[-2].T + layers[-1]
+        with torch.no_grad():
+            return self.model(self._tensor(X)).cpu().numpy()
+
+    # --- learning
+    def update(self, arm: int, reward: float, context: Any) -> _NeuralBandit:
+        """One event: store it, update the posterior (subclass), retrain every ``train_every`` events."""
+        return self.partial_fit([arm], [reward], np.atleast_2d(context))
+
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> _NeuralBandit:
+        """A batch of events, applied in order exactly as repeated ``update`` calls."""
+        X = self._contexts(contexts)
+        a = _check_arms(arms, self.n_arms)
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if not (len(a) == len(r) == len(X)):
+            raise ValueError(f"arms, rewards and contexts need the same length, got {len(a)}, {len(r)}, {len(X)}")
+        if not np.isfinite(r).all():
+            raise ValueError("rewards contain NaN or infinite values")
+        for i in range(len(a)):
+            self.X = np.vstack([self.X, X[i:i + 1]])
+            self.arms = np.append(self.arms, a[i])
+            self.rewards = np.append(self.rewards, r[i])
+            self._observe(int(a[i]), float(r[i]), X[i])
+            self.t += 1
+            if self.t % self.train_every == 0:
+                self.train()
+        return self
+
+    def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
+        """Posterior update after one event (none for the noise bandit)."""
+
+    def _after_train(self) -> None:
+        """Recompute what depends on the network after a retrain (NeuralLinear's posterior)."""
+
+    def train(self) -> _NeuralBandit:
+        """``train_steps`` steps on the buffer: loss ``mean (f_a(x) - r)^2 / 2 + m lambda ||theta - theta_0||^2 / (2 N)``."""
+        n = len(self.rewards)
+        if n == 0 or self.train_steps == 0:
+            return self
+        X, a, r = self._tensor(self.X), torch.as_tensor(self.arms, device=self.device), self._tensor(self.rewards)
+        params = list(self.model.parameters())
+        pull = self.width * self.l2_lambda / n
+        # Adam (Kingma and Ba 2015) or plain gradient descent, written out: a few tensor ops per
+        # step, and no torch.optim (whose first use imports the compiler stack, seconds on a laptop).
+        m1 = [torch.zeros_like(p) for p in params]
+        m2 = [torch.zeros_like(p) for p in params]
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        for step in range(1, self.train_steps + 1):
+            if n > self.batch_size:
+                idx = torch.as_tensor(self.rng.choice(n, self.batch_size, replace=False), device=self.device)
+                xb, ab, rb = X[idx], a[idx], r[idx]
+            else:
+                xb, ab, rb = X, a, r
+            pred = self.model(xb).gather(1, ab[:, None])[:, 0]
+            loss = 0.5 * ((pred - rb) ** 2).mean()
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():  # one fused (_foreach) op per line over all parameter tensors
+                g = torch._foreach_add(grads, torch._foreach_sub(params, self.theta0), alpha=pull)
+                if self.optimizer == "sgd":
+                    torch._foreach_add_(params, g, alpha=-self.lr)
+                    continue
+                torch._foreach_mul_(m1, beta1)
+                torch._foreach_add_(m1, g, alpha=1 - beta1)
+                torch._foreach_mul_(m2, beta2)
+                torch._foreach_addcmul_(m2, g, g, value=1 - beta2)
+                denom = torch._foreach_sqrt(torch._foreach_div(m2, 1 - beta2 ** step))
+                torch._foreach_add_(denom, eps)
+                torch._foreach_addcdiv_(params, m1, denom, value=-self.lr / (1 - beta1 ** step))
+        self._version += 1
+        self._after_train()
+        return self
+
+    # --- scoring
+    def predict_expectations(self, contexts: Any) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        """The top-``k`` arms per context, best first, shape ``(n, k)`` (ties go to the lower index)."""
+        return _top_k(self.predict_expectations(contexts), k)
+
+    def select(self, context: Any) -> int:
+        """The arm to play for one context."""
+        return int(self.predict(np.atleast_2d(context))[0, 0])
+
+    def action_probabilities(self, contexts: Any, n_samples: int = 1000) -> np.ndarray:
+        """P(arm chosen | context), ``(n, n_arms)``.
+
+        Deterministic policies (NeuralUCB): exact, one-hot on the top arm.  Randomised policies:
+        Monte Carlo over ``n_samples`` draws, taken on a copy of the random stream so that the
+        policy's own decisions are unchanged.
+        """
+        X = self._contexts(contexts)
+        if not self.randomised:
+            return np.eye(self.n_arms)[self.predict(X)[:, 0]]
+        n_samples = integer("n_samples", n_samples, low=1)
+        saved = copy.deepcopy(self.rng.bit_generator.state)
+        counts = np.zeros((len(X), self.n_arms))
+        rows = np.arange(len(X))
+        for _ in range(n_samples):
+            counts[rows, self.predict(X)[:, 0]] += 1
+        self.rng.bit_generator.state = saved
+        return counts / n_samples
+
+    # --- state
+    def state_dict(self) -> dict[str, Any]:
+        """Network weights (``net.<name>``), anchor ``theta_0``, buffer, counters, RNG state, posterior."""
+        state: dict[str, Any] = {f"net.{k}": v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+        state.update({f"theta0.{i}": p.cpu().numpy().copy() for i, p in enumerate(self.theta0)})
+        state.update(X=self.X.copy(), arms=self.arms.copy(), rewards=self.rewards.copy(), t=int(self.t),
+                     rng=copy.deepcopy(self.rng.bit_generator.state))
+        state.update({k: v.copy() for k, v in self._posterior().items()})
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> _NeuralBandit:
+        """Restore a ``state_dict``; afterwards decisions are identical."""
+        self.model.load_state_dict({k[4:]: torch.as_tensor(np.asarray(v), device=self.device, dtype=self.dtype)
+                                    for k, v in state.items() if k.startswith("net.")})
+        self.theta0 = [self._tensor(np.asarray(state[f"theta0.{i}"])) for i in range(len(self.theta0))]
+        self.X = np.asarray(state["X"], dtype=float).reshape(-1, self.n_features)
+        self.arms = np.asarray(state["arms"], dtype=int)
+        self.rewards = np.asarray(state["rewards"], dtype=float)
+        self.t = int(state["t"])
+        self._version += 1  # new weights: drop cached gradients and NumPy weights
+        self.rng.bit_generator.state = _rng_state(state["rng"])
+        for k in self._posterior():
+            setattr(self, k, np.asarray(state[k], dtype=float).copy())
+        return self
+
+    def _posterior(self) -> dict[str, np.ndarray]:
+        return {}
+
+
+class NoiseBandit(_NeuralBandit):
+    """The naive neural bandit: ``f_a(x) + sigma eps``, fresh ``eps ~ N(0, 1)`` per arm (equation NOISE).
+
+    ``sigma > 0`` is fixed: the same exploration after 10 events as after 10,000.
+    """
+
+    randomised = True
+
+    def __init__(self, n_arms: int, n_features: int, sigma: float = 0.1, **kwargs: Any):
+        self.sigma = number("sigma", sigma, low=0, low_open=True)
+        super().__init__(n_arms, n_features, **kwargs)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        f = self.network_scores(contexts)
+        return f + self.sigma * self.rng.standard_normal(f.shape)
+
+
+class NeuralLinear(_NeuralBandit):
+    """NeuralLinear (Riquelme et al., ICLR 2018): Thompson sampling on ``phi(x)``, equation NL.
+
+    ``v > 0`` scales the posterior (fixed noise, as LinTS; the paper learns it with a
+    Normal-inverse-Gamma prior).  ``A_inv`` ``(n_arms, h, h)`` and ``b`` ``(n_arms, h)`` are
+    updated by Sherman-Morrison at every event and recomputed on the new features after each
+    retrain.  ``hidden=()`` means identity features (no trunk, no training): exactly LinTS.
+    """
+
+    randomised = True
+
+    def __init__(self, n_arms: int, n_features: int, v: float = 0.5, **kwargs: Any):
+        self.v = number("v", v, low=0, low_open=True)
+        super().__init__(n_arms, n_features, **kwargs)
+        if not isinstance(self.model, MLP):
+            raise TypeError("NeuralLinear needs an MLP (it reads the last hidden layer through MLP.features)")
+        if not self.hidden:
+            self.train_steps = 0  # identity features: nothing to learn in the trunk
+        h = self.model.n_hidden
+        self.A_inv = np.broadcast_to(np.eye(h) / self.l2_lambda, (self.n_arms, h, h)).copy()
+        self.b = np.zeros((self.n_arms, h))
+
+    def features(self, contexts: Any) -> np.ndarray:
+        """``phi(x)``: the last hidden layer, ``(n, h)``."""
+        X = self._contexts(contexts)
+        layers = self._numpy_layers()
+        if layers is not None:
+            return self._hidden_np(X, layers)
+        with torch.no_grad():
+            return self.model.features(self._tensor(X)).cpu().numpy()
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Posterior means ``A_a^{-1} b_a``, ``(n_arms, h)``."""
+        return np.einsum("kij,kj->ki", self.A_inv, self.b)
+
+    def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
+        phi = self.features(x)[0]
+        self.A_inv[arm], self.b[arm] = neural_linear_update(self.A_inv[arm], self.b[arm], phi, reward)
+
+    def _after_train(self) -> None:
+        Phi = self.features(self.X)
+        h = Phi.shape[1]
+        for k in range(self.n_arms):
+            P = Phi[self.arms == k]
+            self.A_inv[k] = np.linalg.inv(self.l2_lambda * np.eye(h) + P.T @ P)
+            self.b[k] = P.T @ self.rewards[self.arms == k]
+
+    def sample_theta(self, n: int = 1) -> np.ndarray:
+        """``n`` posterior draws of every arm's weights, ``(n, n_arms, h)`` (Cholesky of ``A^{-1}``, as LinTS)."""
+        L = np.linalg.cholesky(self.A_inv)
+        z = self.rng.standard_normal((n, self.n_arms, self.A_inv.shape[1]))
+        return self.theta[None] + self.v * np.einsum("kij,nkj->nki", L, z)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        """One Thompson draw per context: ``phi(x)^T theta~_a``, ``(n, n_arms)``."""
+        Phi = self.features(contexts)
+        return np.einsum("nd,nkd->nk", Phi, self.sample_theta(len(Phi)))
+
+    def _posterior(self) -> dict[str, np.ndarray]:
+        return {"A_inv": self.A_inv, "b": self.b}
+
+
+class _GradientBandit(_NeuralBandit):
+    """Shared by NeuralUCB and NeuralTS: ``Z^{-1}`` (exact) or ``diag Z`` (``z="diag"``), equation Z."""
+
+    def __init__(self, n_arms: int, n_features: int, z: str = "exact", gradients: str = "auto", **kwargs: Any):
+        if z not in ("exact", "diag"):
+            raise ValueError(f"z must be 'exact' (Sherman-Morrison, small networks) or 'diag' "
+                             f"(diagonal approximation, large networks), got {z!r}")
+        if gradients not in ("auto", "torch.func", "closed_form"):
+            raise ValueError(f"gradients must be 'auto', 'torch.func' or 'closed_form', got {gradients!r}")
+        self.z = z
+        super().__init__(n_arms, n_features, **kwargs)
+        one_layer = isinstance(self.model, MLP) and len(self.hidden) == 1 and self.model.head.bias is not None
+        if gradients == "closed_form" and not one_layer:
+            raise ValueError("gradients='closed_form' needs an MLP with one hidden layer and biases; use 'torch.func'")
+        if gradients == "auto":
+            gradients = "closed_form" if one_layer and self.device.type == "cpu" else "torch.func"
+        self.gradient_backend = gradients
+        self._cache: tuple[bytes, int, np.ndarray] | None = None
+        P = self.n_params
+        if z == "exact":
+            self.Z_inv = np.eye(P) / self.l2_lambda
+        else:
+            self.Z_diag = np.full(P, self.l2_lambda)
+
+    def gradients(self, contexts: Any) -> np.ndarray:
+        """``g / sqrt(m)`` for every context and arm, ``(n, n_arms, P)``.
+
+        ``torch.func`` (``gradient_features``) for any network; on CPU a one-hidden-layer MLP
+        uses the same gradients in closed form (``mlp_gradients``, several times faster at
+        this size).  The last single context's result is cached until the next retrain, so
+        ``select`` then ``update`` on one context computes it once.
+        """
+        X = self._contexts(contexts)
+        key = X.tobytes()
+        if self._cache is not None and self._cache[0] == key and self._cache[1] == self._version:
+            return self._cache[2]
+        if self.gradient_backend == "closed_form":
+            G = mlp_gradients(self.model, X)
+        else:
+            G = gradient_features(self.model, self._tensor(X)).cpu().numpy()
+        G /= np.sqrt(self.width)
+        if len(X) == 1:
+            self._cache = (key, self._version, G)
+        return G
+
+
+    def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
+        g = self.gradients(x)[0, arm]
+        if self.z == "exact":
+            Zg = self.Z_inv @ g
+            self.Z_inv -= np.outer(Zg, Zg) / (1.0 + g @ Zg)  # Sherman-Morrison
+        else:
+            self.Z_diag += g * g
+
+    def variance(self, contexts: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(f, s2)``: network scores and ``g^T Z^{-1} g / m``, each ``(n, n_arms)``."""
+        X = self._contexts(contexts)
+        G = self.gradients(X)
+        if self.z == "exact":
+            s2 = np.einsum("nkp,nkp->nk", G @ self.Z_inv, G)
+        else:
+            s2 = (G * G / self.Z_diag).sum(axis=2)
+        return self.network_scores(X), np.maximum(s2, 0.0)
+
+    def _posterior(self) -> dict[str, np.ndarray]:
+        return {"Z_inv": self.Z_inv} if self.z == "exact" else {"Z_diag": self.Z_diag}
+
+
+class NeuralUCB(_GradientBandit):
+    """NeuralUCB (Zhou, Li and Gu, ICML 2020): ``f_a(x) + gamma sqrt(g^T Z^{-1} g / m)``, equation NUCB.
+
+    ``gamma > 0`` scales exploration; ``z`` is ``"exact"`` or ``"diag"`` (see ``_GradientBandit``).
+    """
+
+    def __init__(self, n_arms: int, n_features: int, gamma: float = 1.0, **kwargs: Any):
+        self.gamma = number("gamma", gamma, low=0, low_open=True)
+        super().__init__(n_arms, n_features, **kwargs)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        f, s2 = self.variance(contexts)
+        return f + self.gamma * np.sqrt(s2)
+
+
+class NeuralTS(_GradientBandit):
+    """NeuralTS (Zhang et al., ICLR 2021): a draw from ``N(f_a(x), nu^2 g^T Z^{-1} g / m)`` per arm, equation NTS."""
+
+    randomised = True
+
+    def __init__(self, n_arms: int, n_features: int, nu: float = 1.0, **kwargs: Any):
+        self.nu = number("nu", nu, low=0, low_open=True)
+        super().__init__(n_arms, n_features, **kwargs)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        f, s2 = self.variance(contexts)
+        return f + self.nu * np.sqrt(s2) * self.rng.standard_normal(f.shape)
+
+
+# ----------------------------------------------------------------------------- exercises (references)
+
+
+def neural_linear_update(A_inv: np.ndarray, b: np.ndarray, phi: np.ndarray,
+                         reward: float) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: one arm's posterior after one event (equation NL), new arrays, inputs untouched.
+
+    ``(A + phi phi^T)^{-1}`` from ``A^{-1}`` by Sherman-Morrison, and ``b + r phi``.
+    """
+    Ap = A_inv @ phi
+    return A_inv - np.outer(Ap, Ap) / (1.0 + phi @ Ap), b + reward * phi
+
+
+def neural_ucb_bonus(g: np.ndarray, Z_inv: np.ndarray, m: int, gamma: float) -> float:
+    """Reference: NeuralUCB's exploration bonus ``gamma sqrt(g^T Z^{-1} g / m)`` (equation NUCB)."""
+    return float(gamma * np.sqrt(g @ Z_inv @ g / m))

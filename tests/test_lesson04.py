@@ -1,0 +1,68 @@
+"""Lesson 04's stated figures, read back from the solution notebook run with default parameters."""
+
+import pytest
+
+NAME = "04_neural_bandits"
+pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
+
+DELTAS = (0.5, 0.9, 0.99)
+WHEEL = ("LinUCB", "noise", "NeuralLinear", "NeuralUCB", "NeuralTS")
+NEURAL = ("noise", "NeuralLinear", "NeuralUCB", "NeuralTS")
+
+
+def test_fixed_noise_against_a_width_that_barely_shrinks(r):
+    assert r["noise.size"] == 1.0
+    first, last = r["ucb.size_first_quarter"], r["ucb.size_last_quarter"]
+    assert 0.7 * first < last < first      # "shrinks only a little" in this short run
+    assert last > 2 * r["noise.size"]
+
+
+def test_noise_explores_by_score_gaps(r):
+    assert r["noise.off_share_first_quarter"] > 3 * r["noise.off_share_last_quarter"]
+    assert r["ucb.off_share_first_quarter"] > 3 * r["ucb.off_share_last_quarter"]
+    # the share of steps with the two best scores within sigma falls alongside
+    assert r["noise.close_share_first_quarter"] > 3 * r["noise.close_share_last_quarter"]
+    assert r["noise.close_share_first_quarter"] >= r["noise.off_share_first_quarter"]
+
+
+def test_gradients_and_linucb_equivalence(r):
+    assert r["grad.max_err_loop"] < 1e-12
+    assert r["grad.max_err_closed_form"] < 1e-12
+    assert r["equiv.linucb_max_gap"] < 1e-6
+    assert r["nl.exercise_vs_library"] < 1e-9
+
+
+def test_wheel_gets_harder_as_delta_grows(r):
+    for name in WHEEL:
+        assert r[f"wheel.{name}.0.99"] > r[f"wheel.{name}.0.5"], name
+
+
+def test_wheel_linear_does_not_fail_in_short_runs(r):
+    for d in (0.5, 0.9):
+        for name in ("noise", "NeuralUCB", "NeuralTS"):
+            assert r[f"wheel.LinUCB.{d}"] < r[f"wheel.{name}.{d}"], (d, name)
+        # NeuralLinear is the neural policy that learns fastest
+        assert r[f"wheel.NeuralLinear.{d}"] == min(r[f"wheel.{n}.{d}"] for n in NEURAL)
+    assert r["wheel.best.0.9"] == "LinUCB"
+    for d in (0.5, 0.9):   # "first or close behind the best at the two smaller radii"
+        ranked = sorted(WHEEL, key=lambda n: r[f"wheel.{n}.{d}"])
+        assert ranked.index("LinUCB") <= 1, (d, ranked)
+    assert r["wheel.LinUCB.0.5"] == pytest.approx(0.187, abs=0.03)
+    for name in WHEEL:   # at delta = 0.99 no policy is clearly better than uniform
+        assert 0.8 < r[f"wheel.{name}.0.99"] < 1.3, name
+
+
+def test_classification_linucb_is_the_policy_to_beat(r):
+    for ds in ("wine", "breast_cancer", "digits"):
+        assert r[f"class.{ds}.best"] == "LinUCB"
+        for name in ("LinUCB", "NeuralLinear", "NeuralUCB"):
+            assert r[f"class.{ds}.{name}"] < r[f"class.{ds}.uniform"]
+    assert r["class.wine.LinUCB"] < 0.1 * r["class.wine.uniform"]
+    assert r["class.digits.LinUCB"] > 0.3 * r["class.digits.uniform"]   # digits: a large share left
+
+
+def test_memory_counts(r):
+    assert r["memory.wheel.linucb"] == 5 * (9 + 3)
+    P = 3 * 32 + 32 + 32 * 5 + 5
+    assert r["memory.wheel.neural_ucb_exact"] == P + P * P
+    assert r["memory.digits.neural_ucb_exact"] > 100 * r["memory.digits.linucb"]

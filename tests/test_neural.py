@@ -1,0 +1,324 @@
+"""Lesson 04's neural bandits against closed forms, LinUCB/LinTS, per-sample loops and hand examples."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.contextual import LinTS, LinUCB
+from course_lib.neural import (MLP, NeuralLinear, NeuralTS, NeuralUCB, NoiseBandit, UniformPolicy,
+                               default_device, gradient_features, gradient_features_loop, mlp_gradients,
+                               neural_linear_update, neural_ucb_bonus)
+from course_lib.notebook.checks import lesson04 as checks
+from course_lib.protocols import ContextualBandit, load_state, save_state
+from course_lib.sim.wheel import (classification_stream, load_classification, run_bandit, wheel_expected,
+                                  wheel_points, wheel_stream)
+
+CPU = dict(device="cpu")
+
+
+def linear_data(n=120, d=4, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    arms = rng.integers(0, k, n)
+    W = rng.standard_normal((k, d))
+    r = (X * W[arms]).sum(1) + 0.1 * rng.standard_normal(n)
+    return X, arms, r
+
+
+# ----------------------------------------------------------------------------- gradients
+
+
+@pytest.mark.parametrize("hidden", [(8,), (6, 5)])
+def test_torch_func_gradients_equal_a_per_sample_loop(hidden):
+    torch.manual_seed(0)
+    model = MLP(3, 4, hidden).double()
+    X = torch.randn(7, 3, dtype=torch.float64)
+    fast, loop = gradient_features(model, X), gradient_features_loop(model, X)
+    P = sum(p.numel() for p in model.parameters())
+    assert fast.shape == (7, 4, P)
+    assert torch.allclose(fast, loop, atol=1e-12)
+
+
+def test_closed_form_gradients_equal_torch_func():
+    torch.manual_seed(1)
+    model = MLP(5, 3, (9,)).double()
+    X = np.random.default_rng(1).standard_normal((11, 5))
+    want = gradient_features(model, torch.as_tensor(X)).numpy()
+    assert np.allclose(mlp_gradients(model, X), want, atol=1e-12)
+
+
+def test_backends_give_the_same_policy():
+    X, arms, r = linear_data(80, 3, 4)
+    a = NeuralUCB(4, 3, gamma=0.7, hidden=(8,), train_every=20, train_steps=5, gradients="torch.func", **CPU)
+    b = NeuralUCB(4, 3, gamma=0.7, hidden=(8,), train_every=20, train_steps=5, gradients="closed_form", **CPU)
+    a.partial_fit(arms, r, X)
+    b.partial_fit(arms, r, X)
+    assert np.allclose(a.predict_expectations(X[:10]), b.predict_expectations(X[:10]), atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- equivalences
+
+
+def linear_neural_ucb(k, d, gamma, lam, n, z="exact"):
+    net = torch.nn.Linear(d, k, bias=False)
+    with torch.no_grad():
+        net.weight.zero_()
+    # full-batch gradient descent to convergence: the minimiser of sum (f - r)^2 / 2 + lam ||theta||^2 / 2
+    return NeuralUCB(k, d, gamma=gamma, l2_lambda=lam, hidden=(), network=net, optimizer="sgd", lr=1.0,
+                     train_every=n, train_steps=3000, batch_size=n, z=z, **CPU)
+
+
+@pytest.mark.parametrize("gamma,lam", [(1.0, 1.0), (0.3, 2.5)])
+def test_linear_neural_ucb_equals_linucb(gamma, lam):
+    X, arms, r = linear_data()
+    nucb = linear_neural_ucb(3, 4, gamma, lam, len(r)).partial_fit(arms, r, X)
+    lin = LinUCB(3, 4, alpha=gamma, l2_lambda=lam).partial_fit(arms, r, X)
+    Xt = np.random.default_rng(5).standard_normal((25, 4))
+    assert np.abs(nucb.predict_expectations(Xt) - lin.predict_expectations(Xt)).max() < 1e-6
+    # Z is block diagonal with LinUCB's A_a: its inverse's blocks are LinUCB's A_a^{-1}
+    for a in range(3):
+        block = nucb.Z_inv[a * 4:(a + 1) * 4, a * 4:(a + 1) * 4]
+        assert np.allclose(block, lin.A_inv[a], atol=1e-12)
+
+
+def test_diagonal_z_is_lambda_plus_sum_of_squared_gradients():
+    X, arms, r = linear_data(60, 3, 2)
+    p = NeuralUCB(2, 3, hidden=(5,), train_steps=0, z="diag", **CPU)
+    exact = NeuralUCB(2, 3, hidden=(5,), train_steps=0, z="exact", **CPU)
+    G = p.gradients(X)[np.arange(len(X)), arms]  # the network never changes: train_steps=0
+    p.partial_fit(arms, r, X)
+    exact.partial_fit(arms, r, X)
+    assert np.allclose(p.Z_diag, 1.0 + (G ** 2).sum(0))
+    assert np.allclose(exact.Z_inv, np.linalg.inv(np.eye(G.shape[1]) + G.T @ G), atol=1e-10)
+
+
+def test_neural_linear_on_identity_features_is_lints():
+    X, arms, r = linear_data()
+    nl = NeuralLinear(3, 4, v=0.7, l2_lambda=2.0, hidden=(), seed=3, train_every=50, **CPU)
+    ts = LinTS(3, 4, v=0.7, l2_lambda=2.0, seed=3)
+    nl.partial_fit(arms, r, X)
+    ts.partial_fit(arms, r, X)
+    assert np.allclose(nl.A_inv, ts.A_inv, atol=1e-12)
+    assert np.allclose(nl.theta, ts.theta, atol=1e-10)
+    Xt = X[:9]
+    assert np.allclose(nl.predict_expectations(Xt), ts.predict_expectations(Xt), atol=1e-10)  # same draws
+
+
+def test_neural_linear_posterior_is_recomputed_on_new_features_after_training():
+    X, arms, r = linear_data(100, 3, 2)
+    p = NeuralLinear(2, 3, hidden=(6,), train_every=40, train_steps=10, **CPU).partial_fit(arms, r, X)
+    Phi = p.features(X)
+    for a in range(2):
+        P = Phi[arms == a]
+        assert np.allclose(np.linalg.inv(p.A_inv[a]), np.eye(6) + P.T @ P, atol=1e-8)
+        assert np.allclose(p.b[a], P.T @ r[arms == a])
+
+
+# ----------------------------------------------------------------------------- behaviour
+
+
+def test_noise_bandit_explores_the_same_after_ten_events_as_after_a_thousand():
+    s = wheel_stream(0.5, 1000, seed=0)
+    p = NoiseBandit(5, 3, sigma=0.5, hidden=(8,), **CPU)
+    x = s.contexts[:1]
+    noise_early = np.std([p.predict_expectations(x) - p.network_scores(x) for _ in range(400)])
+    run_bandit(p, s)
+    noise_late = np.std([p.predict_expectations(x) - p.network_scores(x) for _ in range(400)])
+    assert abs(noise_early - 0.5) < 0.05 and abs(noise_late - 0.5) < 0.05
+
+
+def test_neural_ucb_width_shrinks_where_data_arrives():
+    p = NeuralUCB(2, 2, hidden=(8,), train_steps=0, **CPU)
+    x = np.array([0.3, -0.2])
+    before = p.variance(x)[1][0, 0]
+    p.partial_fit([0] * 30, [1.0] * 30, np.tile(x, (30, 1)))
+    after = p.variance(x)[1][0]
+    assert after[0] == pytest.approx(before / (1 + 30 * before))  # |g|^2 / (lambda + 30 |g|^2), lambda = 1
+    assert after[1] > 3 * after[0]            # arm 1 shares only the trunk's gradients with arm 0
+
+
+@pytest.mark.parametrize("cls,kw", [(NeuralUCB, {}), (NeuralTS, {}), (NeuralLinear, {}), (NoiseBandit, {}),
+                                    (NeuralUCB, {"z": "diag"})])
+def test_same_seed_same_run_and_state_round_trip(cls, kw, tmp_path):
+    s = wheel_stream(0.7, 120, seed=2)
+    make = lambda: cls(5, 3, hidden=(8,), train_every=40, train_steps=5, seed=4, **kw, **CPU)  # noqa: E731
+    assert np.array_equal(run_bandit(make(), s), run_bandit(make(), s))
+    p = make()
+    run_bandit(p, s)
+    assert isinstance(p, ContextualBandit)
+    q = load_state(make(), save_state(p, tmp_path / "p.npz"))
+    Xt = s.contexts[:20]
+    assert np.array_equal(p.predict_expectations(Xt), q.predict_expectations(Xt))
+    p.update(1, 50.0, Xt[0])
+    q.update(1, 50.0, Xt[0])
+    assert np.array_equal(p.predict(Xt, k=2), q.predict(Xt, k=2))
+
+
+def test_action_probabilities():
+    s = wheel_stream(0.5, 80, seed=1)
+    ucb = NeuralUCB(5, 3, hidden=(8,), train_every=40, train_steps=5, **CPU)
+    ts = NeuralTS(5, 3, hidden=(8,), train_every=40, train_steps=5, **CPU)
+    run_bandit(ucb, s)
+    run_bandit(ts, s)
+    X = s.contexts[:6]
+    P = ucb.action_probabilities(X)
+    assert np.array_equal(P, np.eye(5)[ucb.predict(X)[:, 0]])
+    before = ts.rng.bit_generator.state
+    Q = ts.action_probabilities(X, n_samples=300)
+    assert ts.rng.bit_generator.state == before       # Monte Carlo on a copy of the stream
+    assert np.allclose(Q.sum(1), 1) and (Q >= 0).all()
+    assert np.allclose(UniformPolicy(5, 3).action_probabilities(X), 0.2)
+
+
+def test_predict_is_top_k_of_the_scores():
+    p = NeuralUCB(5, 3, hidden=(8,), **CPU)
+    X = wheel_stream(0.5, 4, seed=0).contexts
+    scores = p.predict_expectations(X)
+    top = p.predict(X, k=3)
+    assert np.array_equal(top, np.argsort(-scores, axis=1, kind="stable")[:, :3])
+
+
+def test_device_is_chosen_in_one_place():
+    assert default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert NeuralUCB(2, 2, hidden=(4,)).device == default_device()
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("cls", [NeuralUCB, NeuralTS, NeuralLinear, NoiseBandit])
+def test_bad_input_raises_clear_errors(cls):
+    p = cls(3, 2, hidden=(4,), **CPU)
+    with pytest.raises(ValueError, match="2 features"):
+        p.select(np.zeros(3))
+    with pytest.raises(ValueError, match="NaN"):
+        p.predict_expectations(np.array([[0.0, np.nan]]))
+    with pytest.raises(ValueError, match="unknown arm"):
+        p.update(3, 1.0, np.zeros(2))
+    with pytest.raises(ValueError, match="NaN"):
+        p.update(0, np.nan, np.zeros(2))
+    with pytest.raises(ValueError, match="k must be"):
+        p.predict(np.zeros((1, 2)), k=4)
+
+
+@pytest.mark.parametrize("cls,name", [(NeuralUCB, "gamma"), (NeuralTS, "nu"), (NoiseBandit, "sigma"),
+                                      (NeuralLinear, "v")])
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan")])
+def test_non_positive_exploration_scale_is_rejected(cls, name, value):
+    with pytest.raises(ValueError, match=name):
+        cls(3, 2, **{name: value})
+
+
+def test_other_parameters_are_checked():
+    with pytest.raises(ValueError, match="z must be"):
+        NeuralUCB(3, 2, z="full")
+    with pytest.raises(ValueError, match="lr"):
+        NeuralTS(3, 2, lr=0)
+    with pytest.raises(ValueError, match="network must map"):
+        NeuralUCB(3, 2, network=torch.nn.Linear(2, 4))
+    with pytest.raises(ValueError, match="closed_form"):
+        NeuralUCB(3, 2, hidden=(4, 4), gradients="closed_form")
+
+
+# ----------------------------------------------------------------------------- environments
+
+
+def test_wheel_rewards_by_hand():
+    pts = np.array([[0.1, 0.1], [0.9, 0.1], [-0.9, 0.1], [-0.5, -0.8], [0.5, -0.8]])
+    mu = wheel_expected(pts, delta=0.5)
+    assert np.array_equal(mu[0], [1.2, 1.0, 1.0, 1.0, 1.0])
+    for row, arm in zip(mu[1:], (1, 2, 3, 4)):
+        want = np.array([1.2, 1.0, 1.0, 1.0, 1.0])
+        want[arm] = 50.0
+        assert np.array_equal(row, want)
+
+
+def test_wheel_points_are_uniform_in_the_disc():
+    p = wheel_points(200_000, np.random.default_rng(0))
+    r = np.hypot(*p.T)
+    assert r.max() <= 1
+    assert abs((r > 0.7).mean() - (1 - 0.49)) < 0.005   # area outside radius 0.7
+    s = wheel_stream(0.9, 500, seed=3)
+    assert np.abs(s.rewards - s.expected).max() < 0.06  # N(mean, 0.01^2)
+    assert np.array_equal(s.contexts[:, 2], np.ones(500))
+
+
+def test_classification_stream():
+    X, y = load_classification("wine")
+    assert X.shape == (178, 13) and set(y) == {0, 1, 2}
+    assert np.allclose(X.mean(0), 0, atol=1e-12)
+    s = classification_stream("digits", 50, seed=0)
+    assert s.rewards.shape == (50, 10) and np.array_equal(s.rewards.sum(1), np.ones(50))
+    with pytest.raises(ValueError, match="name must be one of"):
+        load_classification("iris2")
+
+
+def test_uniform_regret_matches_its_expectation():
+    s = wheel_stream(0.5, 4000, seed=0)
+    got = run_bandit(UniformPolicy(5, 3, seed=1), s).mean()
+    want = (s.expected.max(1) - s.expected.mean(1)).mean()
+    assert abs(got - want) / want < 0.05
+
+
+# ----------------------------------------------------------------------------- exercises
+
+
+def test_exercise_references():
+    rng = np.random.default_rng(0)
+    A = np.eye(3) * 2.0
+    phi = rng.standard_normal(3)
+    A_new, b_new = neural_linear_update(np.linalg.inv(A), np.zeros(3), phi, 2.0)
+    assert np.allclose(A_new, np.linalg.inv(A + np.outer(phi, phi)))
+    assert np.allclose(b_new, 2.0 * phi)
+    g = np.array([3.0, 4.0])
+    assert neural_ucb_bonus(g, np.eye(2), 4, 2.0) == pytest.approx(2.0 * 5.0 / 2.0)
+
+
+def test_checkers_accept_the_references(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert checks.check_neural_linear_update(neural_linear_update).passed
+    assert checks.check_neural_ucb_bonus(neural_ucb_bonus).passed
+
+
+def test_checkers_reject_plausible_mistakes(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+
+    def with_inverse(A_inv, b, phi, r):
+        return np.linalg.inv(np.linalg.inv(A_inv) + np.outer(phi, phi)), b + r * phi
+
+    def in_place(A_inv, b, phi, r):
+        Ap = A_inv @ phi
+        A_inv -= np.outer(Ap, Ap) / (1 + phi @ Ap)
+        b += r * phi
+        return A_inv, b
+
+    def plus_sign(A_inv, b, phi, r):
+        Ap = A_inv @ phi
+        return A_inv + np.outer(Ap, Ap) / (1 + phi @ Ap), b + r * phi
+
+    for wrong, hint in ((with_inverse, "Sherman-Morrison"), (in_place, "in place"), (plus_sign, "minus sign")):
+        res = checks.check_neural_linear_update(wrong)
+        assert res.status == "failed" and hint in res.message
+
+    def no_m(g, Z_inv, m, gamma):
+        return gamma * np.sqrt(g @ Z_inv @ g)
+
+    def no_sqrt(g, Z_inv, m, gamma):
+        return gamma * g @ Z_inv @ g / m
+
+    for wrong, hint in ((no_m, "width m"), (no_sqrt, "square root")):
+        res = checks.check_neural_ucb_bonus(wrong)
+        assert res.status == "failed" and hint in res.message
+    assert checks.check_neural_ucb_bonus(lambda *a: (_ for _ in ()).throw(NotImplementedError())).status == "unsolved"
+
+
+def test_numpy_forward_equals_torch_forward():
+    X, arms, r = linear_data(60, 3, 4)
+    for hidden in ((7,), (6, 5)):
+        p = NeuralLinear(4, 3, hidden=hidden, train_every=30, train_steps=5, **CPU).partial_fit(arms, r, X)
+        assert p._numpy_layers() is not None
+        with torch.no_grad():
+            want_f = p.model(torch.as_tensor(X)).numpy()
+            want_phi = p.model.features(torch.as_tensor(X)).numpy()
+        assert np.allclose(p.network_scores(X), want_f, atol=1e-12)
+        assert np.allclose(p.features(X), want_phi, atol=1e-12)

@@ -20,11 +20,19 @@ LAB_ARGS ?=
 # pytest workers; set JOBS=1 to run serially.
 JOBS ?= 2
 
-.PHONY: lab test venv solutions students bench clean-venv help
+# Markers of the tiers (pyproject.toml): lesson, slow, services, gpu, browser.
+FAST   := not lesson and not slow and not services and not gpu and not browser
+PYTEST := $(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=8
+NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=300
+
+.PHONY: lab test test-fast test-lessons test-slow test-services test-gpu venv solutions students bench clean-venv help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first use)"
 	@echo "make test       run every test, notebook and nbval check (creates .venv on first use)"
+	@echo "make test-fast  unit tests only (no notebook runs, slow, service, GPU or browser tests)"
+	@echo "make test-lessons  the lesson notebooks under papermill and nbval"
+	@echo "make test-slow / test-services / test-gpu  one tier each"
 	@echo "make solutions  re-execute solutions/ in place, then regenerate notebooks/"
 	@echo "make students   regenerate notebooks/ from solutions/"
 	@echo "make bench      run the speed benchmarks in benchmarks/"
@@ -41,7 +49,22 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=8 tests solutions --nbval-lax --nbval-current-env --nbval-cell-timeout=300
+	$(PYTEST) tests solutions $(NBVAL)
+
+test-fast: $(STAMP)
+	$(PYTEST) -m "$(FAST)" tests
+
+test-lessons: $(STAMP)
+	$(PYTEST) -m lesson tests solutions $(NBVAL)
+
+test-slow: $(STAMP)
+	$(PYTEST) -m slow tests
+
+test-services: $(STAMP)
+	$(PYTEST) -m services tests
+
+test-gpu: $(STAMP)
+	$(PYTEST) -m gpu tests
 
 solutions: $(STAMP)
 	$(PY) -m tools.execute_solutions

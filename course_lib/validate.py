@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["number", "integer", "number_array", "array", "ids", "probabilities", "contexts", "binary"]
+__all__ = ["number", "integer", "number_array", "array", "ids", "probabilities", "contexts", "binary", "Checked"]
 
 
 def _range(low, high, low_open: bool, high_open: bool) -> str:
@@ -226,3 +226,23 @@ def binary(name: str, values, *, hint: str = "") -> np.ndarray:
     if not np.isin(arr, (0.0, 1.0)).all():
         raise ValueError(f"{name} must hold 0/1 labels (clicked or not)" + (f"; {hint}" if hint else ""))
     return arr
+
+
+class Checked:
+    """A class attribute validated on every assignment, for the knobs students set from sliders.
+
+    ``epsilon = Checked(lambda v: number("epsilon", v, low=0, high=1))`` in a class body makes
+    ``policy.epsilon = 2`` raise like the constructor would; the value lives in ``_epsilon``.
+    """
+
+    def __init__(self, check):
+        self.check = check
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else getattr(obj, self.slot)
+
+    def __set__(self, obj, value) -> None:
+        setattr(obj, self.slot, self.check(value))

@@ -13,6 +13,7 @@ import pytest
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS, lesson_names
 
 LESSONS = lesson_names()
+pytestmark = pytest.mark.lesson
 
 
 def grouped(folder):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.bandits.policies import Policy, SQRT2, ThompsonBernoulli, ucb1_index
-from course_lib.validate import integer, number
+from course_lib.validate import Checked, integer, number
 
 
 class DiscountedUCB(Policy):
@@ -17,11 +17,13 @@ class DiscountedUCB(Policy):
     rewards bounded by B = 1 and xi = 1/2, is ``c = sqrt(2)`` (the default).
     """
 
+    c = Checked(lambda v: number("c", v, low=0))  # checked on every assignment
+
     def __init__(self, n_arms: int, gamma: float = 0.99, c: float = SQRT2, runs: int | None = None,
                  seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.gamma = number("gamma", gamma, low=0, high=1, low_open=True)
-        self.c = number("c", c, low=0)
+        self.c = c
         self.counts = np.zeros(self.shape)
         self.sums = np.zeros(self.shape)
         self.name = f"D-UCB(gamma={self.gamma:g})"
@@ -55,11 +57,13 @@ class SlidingWindowUCB(Policy):
     default ``c = sqrt(2)`` explores more.
     """
 
+    c = Checked(lambda v: number("c", v, low=0))  # checked on every assignment
+
     def __init__(self, n_arms: int, window: int = 200, c: float = SQRT2, runs: int | None = None,
                  seed: int = 0):
         super().__init__(n_arms, runs, seed)
         self.window = integer("window", window, hint="the number of recent steps remembered")
-        self.c = number("c", c, low=0)
+        self.c = c
         self.counts = np.zeros(self.shape)
         self.sums = np.zeros(self.shape)
         self._arms = np.zeros(self.batch + (self.window,), dtype=np.int64)

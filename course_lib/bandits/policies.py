@@ -8,7 +8,7 @@ import numpy as np
 
 from course_lib.numerics import softmax
 from course_lib.protocols import StateDictMixin
-from course_lib.validate import integer, number
+from course_lib.validate import Checked, integer, number
 
 
 SQRT2 = math.sqrt(2.0)
@@ -164,10 +164,12 @@ class EpsilonGreedy(_SampleMean):
     epsilon_n-greedy schedule of Auer et al. (2002), ``epsilon_t = min(epsilon, decay * K / t)``.
     """
 
+    epsilon = Checked(lambda v: number("epsilon", v, low=0, high=1))  # checked on every assignment
+
     def __init__(self, n_arms: int, epsilon: float = 0.1, decay: float | None = None,
                  runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
-        self.epsilon = number("epsilon", epsilon, low=0, high=1)
+        self.epsilon = epsilon
         self.decay = None if decay is None else number("decay", decay, low=0, low_open=True)
         self.name = ("greedy" if self.epsilon == 0 else f"eps-greedy({self.epsilon:g})") if decay is None \
             else f"eps-decay({self.decay:g})"
@@ -196,9 +198,11 @@ class UCB1(_SampleMean):
     ``c = sqrt(2)`` is the paper's constant; smaller c explores less.  Deterministic given the rewards.
     """
 
+    c = Checked(lambda v: number("c", v, low=0))  # checked on every assignment
+
     def __init__(self, n_arms: int, c: float = SQRT2, runs: int | None = None, seed: int = 0):
         super().__init__(n_arms, runs, seed)
-        self.c = number("c", c, low=0)
+        self.c = c
         self.name = f"UCB1(c={self.c:.3g})"
 
     def select(self, context=None):

@@ -14,8 +14,10 @@ import pytest
 import course_lib
 from course_lib import bandits as bd
 from course_lib import contextual as C
+from course_lib import clock as ck
+from course_lib import neural as nn_
 from course_lib import online as ol
-from course_lib.protocols import Bandit, ContextualBandit, OnlineLearner, load_state, save_state
+from course_lib.protocols import Bandit, ContextualBandit, OnlineLearner, Stateful, load_state, save_state
 
 
 def _learning_classes():
@@ -33,6 +35,7 @@ def _learning_classes():
 
 
 K, D = 4, 3
+N_USERS = 5
 #: how to build each learning class: (protocol, factory(seed)); None for the shared bases Policy and LinearBandit.
 FACTORIES = {
     "RandomPolicy": (Bandit, lambda s, runs=None: bd.RandomPolicy(K, runs=runs, seed=s)),
@@ -54,6 +57,17 @@ FACTORIES = {
     "Policy": (Bandit, None),
     "OnlineLogisticRegression": (OnlineLearner, lambda s: ol.OnlineLogisticRegression(D, ol.AdaGrad(0.3))),
     "OnlineLinearRegression": (OnlineLearner, lambda s: ol.OnlineLinearRegression(D, ol.FTRLProximal(0.3, l1=0.01))),
+    # lesson 04: small networks retrained every few events, so the round trip covers the trained weights
+    "UniformPolicy": (ContextualBandit, lambda s: nn_.UniformPolicy(K, D, seed=s)),
+    "NoiseBandit": (ContextualBandit, lambda s: nn_.NoiseBandit(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
+    "NeuralLinear": (ContextualBandit, lambda s: nn_.NeuralLinear(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
+    "NeuralUCB": (ContextualBandit, lambda s: nn_.NeuralUCB(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
+    "NeuralTS": (ContextualBandit, lambda s: nn_.NeuralTS(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
+    # lesson 05: per-user interest models (update with events, read interests); no decisions, state only
+    "InterestClock": (Stateful, lambda s: ck.InterestClock(N_USERS, D, window_days=2.0)),
+    "BucketClock": (Stateful, lambda s: ck.BucketClock(N_USERS, D)),
+    "UserProfile": (Stateful, lambda s: ck.UserProfile(N_USERS, D, half_life=12.0)),
+    "PopulationClock": (Stateful, lambda s: ck.PopulationClock(D, window_days=2.0)),
 }
 LEARNERS = _learning_classes()
 
@@ -89,6 +103,11 @@ def _play(obj, protocol, steps, rng, runs=None):
             probs = obj.action_probabilities(X)
             assert probs.shape == (2, K) and np.allclose(probs.sum(axis=1), 1)
             out += [arm, obj.predict(X, k=2), obj.predict_expectations(X), probs]
+        elif protocol is Stateful:  # an interest model: a batch of events in time order, then read every user
+            users, hours = rng.integers(0, N_USERS, 6), rng.integers(0, 24, 6)
+            times = float(obj.now) + np.sort(rng.random(6)) * 5   # the stream goes on where the state left it
+            assert obj.update(users, hours, rng.integers(0, D, 6), times) is obj
+            out.append(np.asarray(obj.read(np.arange(N_USERS), np.full(N_USERS, int(rng.integers(0, 24))))).copy())
         else:
             X = rng.standard_normal((3, D))
             y = (rng.random(3) < 0.5).astype(float)

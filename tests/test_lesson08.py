@@ -56,3 +56,7 @@ def test_merged_partitions_equal_one_pass(r):
     assert r["scale.merge_gap_1"] < 1e-9 and r["scale.merge_gap_2"] < 1e-9
     assert r["scale.bytes_per_arm"] == (13 * 13 + 13 + 1) * 8
     assert r["scale.rate_1"] > 0 and r["scale.rate_2"] > 0
+
+
+def test_redis_streams_takeover(r):
+    assert r["streams.claimed"] == 1200

@@ -44,6 +44,7 @@ class CrashReport:
     max_diff_A: float    # max |A - A_ref|
     max_diff_b: float
     seconds: float
+    redelivered: int = 0  # Redis Streams: redelivered entries the trainer recognised and skipped
 
     @property
     def exact(self) -> bool:

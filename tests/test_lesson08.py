@@ -60,3 +60,11 @@ def test_merged_partitions_equal_one_pass(r):
 
 def test_redis_streams_takeover(r):
     assert r["streams.claimed"] == 1200
+
+
+def test_delayed_feedback_reorders_products(r):
+    # equation DF at w = 30 s: 0.10 (1 - e^-3) and 0.12 (1 - e^-0.25)
+    assert r["delay.obs30_coffee"] == pytest.approx(0.0950, abs=1e-3)
+    assert r["delay.obs30_pizza"] == pytest.approx(0.0265, abs=1e-3)
+    assert 100 < r["delay.flip_window_s"] < 400
+    assert r["delay.sim_gap"] < 0.01   # simulation agrees with the closed form

@@ -360,3 +360,26 @@ def test_checkers_report_unsolved(monkeypatch):
         raise NotImplementedError()
     assert checks.check_save_checkpoint(stub).status == "unsolved"
     assert checks.check_apply_once(stub).status == "unsolved"
+
+
+# --- delayed feedback
+
+from course_lib.streaming.delayed import join_within, observed_click_rate, simulate_delayed_clicks  # noqa: E402
+
+
+def test_join_within_by_hand():
+    delays = np.array([1.0, 5.0, np.inf, 0.0])
+    np.testing.assert_array_equal(join_within(delays, 2.0), [1, 0, 0, 1])
+    np.testing.assert_array_equal(join_within(delays, [0.5, 10.0]), [[0, 0, 0, 1], [1, 1, 0, 1]])
+
+
+def test_observed_click_rate_matches_monte_carlo():
+    rng = np.random.default_rng(0)
+    delays = simulate_delayed_clicks(0.2, 30.0, 200_000, rng)
+    windows = np.array([5.0, 30.0, 120.0])
+    mc = join_within(delays, windows).mean(axis=1)
+    se = np.sqrt(mc * (1 - mc) / len(delays))
+    assert np.all(np.abs(mc - observed_click_rate(0.2, 30.0, windows)) < 4 * se)
+    assert observed_click_rate(0.2, 30.0, 0.0) == 0.0
+    with pytest.raises(ValueError, match="mean_delay_s"):
+        observed_click_rate(0.2, 0.0, 1.0)

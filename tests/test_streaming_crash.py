@@ -41,13 +41,13 @@ def redis_url():
 @pytest.mark.xdist_group("streaming-crash-redis")
 def test_redis_streams_consumer_group_is_exactly_once_under_sigkill(redis_url):
     from course_lib.streaming.redis_streams import run_stream_crash_test
-    rep = run_stream_crash_test(redis_url, n_events=20_000, n_kills=8, seed=13)
-    assert rep.kills >= 10 and rep.redelivered > 0       # XAUTOCLAIM did hand over entries seen before
+    rep = run_stream_crash_test(redis_url, n_events=20_000, n_kills=8, seed=13, gap_ms=200)
+    assert rep.kills >= 8 and rep.redelivered > 0       # XAUTOCLAIM did hand over entries seen before
     assert rep.lost == 0 and rep.duplicated == 0 and rep.counts_equal and rep.exact
 
 
 @pytest.mark.xdist_group("streaming-crash-redis")
 def test_redis_streams_without_dedup_double_counts(redis_url):
     from course_lib.streaming.redis_streams import run_stream_crash_test
-    rep = run_stream_crash_test(redis_url, n_events=10_000, n_kills=6, seed=14, dedup=False)
+    rep = run_stream_crash_test(redis_url, n_events=10_000, n_kills=6, seed=14, dedup=False, gap_ms=200)
     assert rep.duplicated > 0 and rep.lost == 0 and not rep.exact

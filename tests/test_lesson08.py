@@ -68,3 +68,7 @@ def test_delayed_feedback_reorders_products(r):
     assert r["delay.obs30_pizza"] == pytest.approx(0.0265, abs=1e-3)
     assert 100 < r["delay.flip_window_s"] < 400
     assert r["delay.sim_gap"] < 0.01   # simulation agrees with the closed form
+
+
+def test_parsing_dominates_the_train_step(r):
+    assert r["train.fast_path_us"] < r["train.full_us"]

@@ -72,3 +72,8 @@ def test_delayed_feedback_reorders_products(r):
 
 def test_parsing_dominates_the_train_step(r):
     assert r["train.fast_path_us"] < r["train.full_us"]
+
+
+def test_feature_store_counts_the_users_views(r):
+    assert r["fs.top_user_views"] == r["fs.top_user_views_expected"] > 0
+    assert r["fs.read_p50_ms"] < 10

@@ -383,3 +383,35 @@ def test_observed_click_rate_matches_monte_carlo():
     assert observed_click_rate(0.2, 30.0, 0.0) == 0.0
     with pytest.raises(ValueError, match="mean_delay_s"):
         observed_click_rate(0.2, 0.0, 1.0)
+
+
+# --- feature store
+
+from course_lib.streaming.feature_store import FeatureStore  # noqa: E402
+
+
+def test_feature_store_sliding_window_by_hand(redis_server):
+    fs = FeatureStore(redis_server.client(), window_s=15.0, prefix="fs-hand")
+    fs.update([1, 2, 3, 4], users=[7, 7, 7, 8], ts=[0.0, 10.0, 20.0, 20.0], rewards=[0, 1, 0, 1])
+    assert fs.read(7, now=20.0) == (2, 1)      # ts 10 and 20 are in (5, 20]; the click at 10
+    assert fs.read(7, now=26.0) == (1, 0)      # (11, 26]: only the view at 20
+    assert fs.read(8, now=20.0) == (1, 1)
+    assert fs.read(9, now=20.0) == (0, 0)      # unknown user
+
+
+def test_feature_store_replay_does_not_double_count(redis_server):
+    fs = FeatureStore(redis_server.client(), window_s=100.0, prefix="fs-replay")
+    batch = dict(ids=[1, 2, 3], users=[5, 5, 5], ts=[1.0, 2.0, 3.0], rewards=[1, 0, 1])
+    fs.update(**batch)
+    fs.update(**batch)                          # a replay after a crash
+    assert fs.read(5, now=3.0) == (3, 2)
+
+
+def test_feature_store_trims_old_entries(redis_server):
+    r = redis_server.client()
+    fs = FeatureStore(r, window_s=10.0, prefix="fs-trim")
+    fs.update(range(100), users=[1] * 100, ts=np.arange(100.0), rewards=[0] * 100)
+    assert r.zcard("fs-trim:1:views") == 11     # ts 89..99 kept: older than 99 - 10 trimmed
+    assert 0 < r.ttl("fs-trim:1:views") <= 20
+    with pytest.raises(ValueError, match="window_s"):
+        FeatureStore(r, window_s=0)

@@ -67,3 +67,27 @@ def test_poem_keeps_the_policy_of_every_step():
     assert not np.allclose(pol.predict_proba(x[:4], step=6), pol.predict_proba(x[:4]))
     with pytest.raises(ValueError, match="step"):
         pol.predict_proba(x[:4], step=7)
+
+
+def test_support_checker_passes_the_reference_and_names_each_mistake(monkeypatch):
+    from course_lib.notebook.checks import lesson06 as checks
+
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert checks.check_support(ope.support_check).passed
+
+    def ess_instead(p, pi):                       # the ESS share is not the support diagnostic
+        w = np.asarray(pi) / np.asarray(p)
+        return float(w.sum() ** 2 / (w**2).sum() / len(w)), 0.1, True
+
+    def ratio_of_sums(p, pi):
+        m = float(np.sum(pi) / np.sum(p))
+        return m, 0.1, abs(m - 1) < 0.2
+
+    def zero_se_means_ok(p, pi):                  # "no spread, no evidence": wrong for a log with no support
+        w = np.asarray(pi) / np.asarray(p)
+        se = float(w.std(ddof=1) / np.sqrt(len(w)))
+        return float(w.mean()), se, se == 0 or abs(w.mean() - 1) <= 1.96 * se
+
+    for fn, hint in ((ess_instead, "ESS"), (ratio_of_sums, "ratios"), (zero_se_means_ok, "zero standard error")):
+        res = checks.check_support(fn)
+        assert res.status == "failed" and hint in res.message, (fn.__name__, res.message)

@@ -144,3 +144,31 @@ def test_ab_loop_serves_visits_inside_the_requested_window():
     assert (np.diff(t.astype("int64")) >= 0).all()
     weekday = (t.astype("datetime64[D]").astype("int64") + 3) % 7
     assert (weekday == 6).any()                                        # Sundays are served too
+
+
+def test_cluster_checker_passes_the_reference_and_names_each_mistake(monkeypatch):
+    from course_lib.notebook.checks import lesson07 as checks
+
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+
+    def reference(y, t, c):
+        res = abtest.cluster_diff_in_means(y, t, c)
+        return float(res.estimate), float(res.se)
+
+    def user_level(y, t, c):
+        t = np.asarray(t, bool)
+        return float(y[t].mean() - y[~t].mean()), float(np.sqrt(y[t].var(ddof=1) / t.sum() + y[~t].var(ddof=1) / (~t).sum()))
+
+    def user_weighted(y, t, c):
+        t = np.asarray(t, bool)
+        return float(y[t].mean() - y[~t].mean()), reference(y, t, c)[1]
+
+    def ddof0(y, t, c):
+        size = np.bincount(c)
+        ybar, tc = np.bincount(c, weights=y) / size, np.bincount(c, weights=t) / size > 0.5
+        return reference(y, t, c)[0], float(np.sqrt(ybar[tc].var() / tc.sum() + ybar[~tc].var() / (~tc).sum()))
+
+    assert checks.check_cluster_test(reference).passed
+    for fn, hint in ((user_level, "user-level"), (user_weighted, "every cluster counts once"), (ddof0, "ddof=1")):
+        res = checks.check_cluster_test(fn)
+        assert res.status == "failed" and hint in res.message, (fn.__name__, res.message)

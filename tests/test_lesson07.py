@@ -177,3 +177,10 @@ def test_novelty_fades_and_the_holdback_measures_the_lasting_lift(r):
     assert r["longterm.test_true"] > 2 * r["longterm.true_long_run"]
     assert r["longterm.holdback_covers_long_run"] is True
     assert r["longterm.holdback_excludes_test_mean"] is True
+
+
+def test_cluster_exercise_on_one_randomisation(r):
+    est, se_cluster, se_user = r["cluster.exercise_one_run"]
+    assert se_cluster > 2 * se_user                                   # the design effect, in one run
+    assert se_cluster == pytest.approx(r["cluster.se_cluster"], rel=0.5)
+

@@ -28,6 +28,9 @@ from course_lib.abtest.sizing import (  # noqa: F401
     sample_size_per_arm,
     minimum_detectable_effect,
     power_two_sample,
+    mde_proportions,
+    power_proportions,
+    sample_size_proportions,
 )
 from course_lib.abtest.sequential import (  # noqa: F401
     simulate_daily_clicks,
@@ -56,6 +59,11 @@ from course_lib.abtest.interference import (  # noqa: F401
     simulate_panel,
 )
 
+from course_lib.abtest.ratio import delta_method_ratio, simulate_ratio_metric  # noqa: F401
+from course_lib.abtest.guardrails import NonInferiorityResult, non_inferiority_test  # noqa: F401
+from course_lib.abtest.cluster import cluster_diff_in_means, design_effect  # noqa: F401
+from course_lib.abtest.markets import did_markets, did_permutation_pvalue, simulate_markets  # noqa: F401
+
 __all__ = [
     "ABResult",
     "diff_in_means",
@@ -66,6 +74,9 @@ __all__ = [
     "sample_size_per_arm",
     "minimum_detectable_effect",
     "power_two_sample",
+    "sample_size_proportions",
+    "power_proportions",
+    "mde_proportions",
     "simulate_daily_clicks",
     "first_crossing",
     "obrien_fleming_spending",
@@ -84,4 +95,13 @@ __all__ = [
     "simulate_interference",
     "diff_in_diff",
     "simulate_panel",
+    "delta_method_ratio",
+    "simulate_ratio_metric",
+    "NonInferiorityResult",
+    "non_inferiority_test",
+    "cluster_diff_in_means",
+    "design_effect",
+    "simulate_markets",
+    "did_markets",
+    "did_permutation_pvalue",
 ]

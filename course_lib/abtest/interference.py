@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from course_lib.abtest.cluster import cluster_diff_in_means
+
 
 def sbm_graph(n_communities: int, community_size: int, p_in: float, p_out: float, seed: int
               ) -> tuple[sparse.csr_array, np.ndarray]:
@@ -37,6 +39,9 @@ def simulate_interference(adj, communities: np.ndarray, design: str, n_runs: int
     users with none (NaN when a group is empty), and ``indirect_share`` (n_runs,), the indirect
     users' mean treated-friend share, so the contrast estimates spillover * indirect_share; and, for
     one run's picture, ``treated``, ``friend_share`` and ``outcome`` of the first run, shape (n,).
+    Inference per run: ``se_user`` (n_runs,), the user-level Welch standard error (07.1), valid only under
+    user randomisation; for ``"cluster"`` also ``cluster_se``, ``cluster_ci_low`` and ``cluster_ci_high``
+    (n_runs,), the cluster-level analysis of ``abtest.cluster_diff_in_means`` (eq. 07.19).
     """
     communities = np.asarray(communities)
     n = adj.shape[0]
@@ -64,7 +69,15 @@ def simulate_interference(adj, communities: np.ndarray, design: str, n_runs: int
         contrast = (y * indirect).sum(axis=0) / n_ind - (y * none).sum(axis=0) / n_none
         ind_share = (share * indirect).sum(axis=0) / n_ind
     ok = (n_ind > 0) & (n_none > 0)
-    return {"estimate": est, "indirect_minus_none": np.where(ok, contrast, np.nan),
+    n_t = t.sum(axis=0)
+    m_t, m_c = (y * t).sum(axis=0) / n_t, (y * (1 - t)).sum(axis=0) / (n - n_t)
+    se_user = np.sqrt((((y - m_t) ** 2) * t).sum(axis=0) / (n_t - 1) / n_t
+                      + (((y - m_c) ** 2) * (1 - t)).sum(axis=0) / (n - n_t - 1) / (n - n_t))
+    extra = {"se_user": se_user}
+    if design == "cluster":
+        res = cluster_diff_in_means(y, treated, comm_idx)
+        extra.update(cluster_se=res.se, cluster_ci_low=res.ci_low, cluster_ci_high=res.ci_high)
+    return {**extra, "estimate": est, "indirect_minus_none": np.where(ok, contrast, np.nan),
             "indirect_share": np.where(n_ind > 0, ind_share, np.nan),
             "treated": treated[:, 0], "friend_share": share[:, 0], "outcome": y[:, 0]}
 

@@ -64,6 +64,8 @@ from course_lib.ope.reward_model import (  # noqa: F401
     RewardModel,
 )
 
+from course_lib.ope.diagnostics import chi2_divergence, mean_weight, support_check, support_mass  # noqa: F401
+
 __all__ = [
     "Z95",
     "Estimate",
@@ -75,6 +77,10 @@ __all__ = [
     "doubly_robust",
     "replay",
     "effective_sample_size",
+    "mean_weight",
+    "support_mass",
+    "chi2_divergence",
+    "support_check",
     "all_estimates",
     "ips_value",
     "dr_value",

@@ -53,7 +53,8 @@ class POEMPolicy:
     def fit(self, context_features, item_features, actions, rewards, propensities) -> "POEMPolicy":
         """context_features (n, dx) of the logged events, item_features (K, dy), actions, rewards, propensities (n,).
 
-        ``history`` holds the training-log SNIPS value at each step.
+        ``history`` holds the training-log SNIPS value at each step and ``weights_path`` the
+        weights W before that step (``predict_proba(x, step)`` uses them).
         """
         x = array("context_features", context_features, min_ndim=1)
         y = array("item_features", item_features, min_ndim=1)
@@ -67,9 +68,11 @@ class POEMPolicy:
         m, v2 = np.zeros_like(W), np.zeros_like(W)
         b1, b2 = 0.9, 0.999
         self.history = []
+        self.weights_path = []
         for t in range(1, self.n_steps + 1):
             _, grad, value = poem_objective(W, x, y, a, r, p, self.lam, self.l2)
             self.history.append(value)
+            self.weights_path.append(W.copy())
             m = b1 * m + (1 - b1) * grad
             v2 = b2 * v2 + (1 - b2) * grad**2
             W = W + self.lr * (m / (1 - b1**t)) / (np.sqrt(v2 / (1 - b2**t)) + 1e-8)   # Adam ascent
@@ -77,12 +80,18 @@ class POEMPolicy:
         self.item_features_ = y
         return self
 
-    def predict_proba(self, context_features) -> np.ndarray:
-        """Action probabilities (n, K) for contexts (n, dx)."""
+    def predict_proba(self, context_features, step: int | None = None) -> np.ndarray:
+        """Action probabilities (n, K) for contexts (n, dx); with ``step``, of the policy before that Adam step (0-based)."""
         if self.W is None:
             raise ValueError("POEMPolicy is not fitted yet: call fit(...) first")
         x = np.atleast_2d(array("context_features", context_features, min_ndim=1))
-        return softmax(x @ self.W @ self.item_features_.T)
+        if step is None:
+            W = self.W
+        elif isinstance(step, (int, np.integer)) and not isinstance(step, bool) and 0 <= step < len(self.weights_path):
+            W = self.weights_path[step]
+        else:
+            raise ValueError(f"step must be an integer in [0, {len(self.weights_path) - 1}], got {step!r}")
+        return softmax(x @ W @ self.item_features_.T)
 
     def select(self, context_features) -> np.ndarray:
         """The most probable action for each context."""

@@ -67,13 +67,15 @@ def _seed_list(seed: Any) -> list[int]:
 
 def run_loop(world, policy: ContextualBandit, n_visits: int, seed: int | Sequence[int], *, k: int = 1,
              design: Literal["live", "ab"] = "live", batch: int = 1, new_product_at: int | None = None,
-             new_product: dict | None = None) -> LoopRun:
+             new_product: dict | None = None, start: str | None = None, end: str | None = None) -> LoopRun:
     """Serve ``n_visits`` visits and learn online; see the module docstring for the designs.
 
     Feedback follows the cascade model: the items above the click (all ``k`` without a click)
     were examined and get reward 0, the clicked one 1, the ones below are not updated.
     With ``new_product_at``, a product (``world.add_product(**new_product)``, on a copy of
     ``world``) arrives before that visit and ``policy.add_arm()`` gives it an arm (cold start).
+    ``start`` and ``end`` (ISO times such as ``"2024-02-05 00:00"``) set the window of visit times; the
+    default is Monday 08:00 to Saturday 21:00 (``course_lib.sim.world.random_timestamps``).
     """
     n_visits = integer("n_visits", n_visits, low=1)
     batch = integer("batch", batch, low=1)
@@ -93,14 +95,15 @@ def run_loop(world, policy: ContextualBandit, n_visits: int, seed: int | Sequenc
         new_product_at = integer("new_product_at", new_product_at, low=0, high=n_visits - 1)
         if new_product_at % batch:
             raise ValueError(f"new_product_at must start a batch (a multiple of batch={batch}), got {new_product_at}")
+    window = {k: v for k, v in (("start", start), ("end", end)) if v is not None}   # default: Monday 08:00 to Saturday 21:00
     rng = np.random.default_rng(seeds)
     if design == "live":
         users = rng.integers(0, world.n_users, n_visits)
-        times = random_timestamps(n_visits, rng)
+        times = random_timestamps(n_visits, rng, **window)
         treated = np.ones(n_visits, dtype=bool)
         control = None
     else:
-        times = np.sort(random_timestamps(n_visits, rng))
+        times = np.sort(random_timestamps(n_visits, rng, **window))
         users = rng.integers(0, world.n_users, n_visits)
         treated = rng.random(n_visits) < 0.5
         control = rng.integers(0, world.n_products, n_visits)

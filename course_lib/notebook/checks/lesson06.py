@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ope import dr_value, ips_value, sample_actions
+from course_lib.ope import dr_value, ips_value, sample_actions, support_check
 from course_lib.metrics import ndcg_one
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
@@ -88,3 +88,38 @@ def check_ndcg(candidate: Callable[..., float]) -> ExerciseResult:
             assert np.isclose(float(f(r, s, 5)), ndcg_one(r, s, 5)), "on a random query of 12 items, k = 5"
 
     return run_check("ndcg_at_k", candidate, ndcg_one, check)
+
+
+def check_support(candidate: Callable[..., tuple]) -> ExerciseResult:
+    """Exercise: ``candidate(propensities, target_probs) -> (mean_weight, se, trustworthy)``."""
+
+    def check(f):
+        p = np.array([0.5, 0.25, 0.5, 0.1])
+        pi = np.array([0.5, 0.5, 0.25, 0.1])
+        got = f(p, pi)
+        assert isinstance(got, tuple) and len(got) == 3, (
+            "return a tuple (mean_weight, se, trustworthy): two floats and a bool")
+        w = pi / p
+        ess_share = w.sum() ** 2 / (w**2).sum() / len(w)
+        if np.isclose(float(got[0]), ess_share):
+            raise AssertionError("your first value is the ESS / n, which measures how unequal the logged weights "
+                                 "are; the support diagnostic is the plain mean of the weights, (1/n) sum_i w_i")
+        if np.isclose(float(got[0]), pi.sum() / p.sum()):
+            raise AssertionError("you divided the sums (sum pi / sum pi_0); average the ratios w_i = pi_i / p_i instead")
+        _close(got[0], w.mean(), "mean weight on p = [0.5, 0.25, 0.5, 0.1], pi = [0.5, 0.5, 0.25, 0.1]")
+        _close(got[1], w.std(ddof=1) / 2, "standard error of the mean weight: sd of the weights (ddof=1) / sqrt(n)",
+               rtol=1e-6)
+        d = _exercise_log()
+        mw, se, ok = support_check(d["propensities"], d["target_probs"])
+        gm, gs, gok = f(d["propensities"], d["target_probs"])
+        _close(gm, mw, "mean weight on a random log of 400 events")
+        assert bool(gok) == ok, "on a log with full support (mean weight near 1) the check should say trustworthy"
+        # a logger that never takes the target's favourite actions: every weight is tiny, the spread is zero
+        tiny = np.full(50, 0.001)
+        gm, gs, gok = f(np.ones(50), tiny)
+        assert not bool(gok), ("all 50 weights are 0.001: the mean weight is far below 1 with no spread at all. "
+                               "Compare |mean weight - 1| with 1.96 standard errors, and do not call a zero standard "
+                               "error 'no evidence'")
+        assert isinstance(gok, (bool, np.bool_)), "the third value should be a bool"
+
+    return run_check("support_check", candidate, support_check, check)

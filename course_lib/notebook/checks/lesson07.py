@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.abtest import benjamini_hochberg, cuped_adjust, sample_size_per_arm
+from course_lib.abtest import benjamini_hochberg, cluster_diff_in_means, cuped_adjust, sample_size_per_arm
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -70,3 +70,44 @@ def check_benjamini_hochberg(candidate: Callable[[np.ndarray, float], np.ndarray
             assert np.array_equal(np.asarray(fn(p, q)), want), "differs from BH on a random example; keep the input order"
 
     return run_check("benjamini_hochberg", candidate, benjamini_hochberg, check)
+
+
+def _reference_cluster_test(y, treated, clusters) -> tuple[float, float]:
+    res = cluster_diff_in_means(y, treated, clusters)
+    return float(res.estimate), float(res.se)
+
+
+def check_cluster_test(candidate: Callable[..., tuple]) -> ExerciseResult:
+    """Exercise 4: ``candidate(y, treated, clusters) -> (estimate, se)``, the cluster-level analysis (eq. 07.19)."""
+
+    def check(fn):
+        rng = np.random.default_rng(2024)
+        sizes = rng.integers(5, 40, 16)                         # unequal clusters
+        clusters = np.repeat(np.arange(16), sizes)
+        t = np.isin(clusters, rng.choice(16, 8, replace=False))
+        y = 0.3 * t + 0.8 * rng.standard_normal(16)[clusters] + rng.standard_normal(clusters.size)
+        got = fn(y, t, clusters)
+        assert isinstance(got, tuple) and len(got) == 2, "return a tuple (estimate, se) of two floats"
+        est, se = map(float, got)
+        want_est, want_se = _reference_cluster_test(y, t, clusters)
+        user_est = y[t].mean() - y[~t].mean()
+        user_se = np.sqrt(y[t].var(ddof=1) / t.sum() + y[~t].var(ddof=1) / (~t).sum())
+        if np.isclose(se, user_se, rtol=1e-6):
+            raise AssertionError("your standard error is the user-level one: it treats users of one cluster as "
+                                 "independent. Take each cluster's mean outcome as one observation and compare "
+                                 "the treated clusters' means with the control clusters' means")
+        if np.isclose(est, user_est, rtol=1e-9) and not np.isclose(est, want_est, rtol=1e-9):
+            raise AssertionError("your estimate weights every user equally; in the cluster-level analysis every "
+                                 "cluster counts once: average the cluster means of each arm")
+        ybar = np.bincount(clusters, weights=y) / sizes
+        tc = np.bincount(clusters, weights=t) / sizes > 0.5
+        se_ddof0 = np.sqrt(ybar[tc].var() / tc.sum() + ybar[~tc].var() / (~tc).sum())
+        if np.isclose(se, se_ddof0, rtol=1e-6):
+            raise AssertionError("use the sample variance of the cluster means (ddof=1): with a few clusters "
+                                 "ddof=0 makes the interval visibly too narrow")
+        assert np.isclose(est, want_est, rtol=1e-9), f"estimate {est:.5f}, expected {want_est:.5f} (difference of the mean cluster means)"
+        assert np.isclose(se, want_se, rtol=1e-6), (
+            f"standard error {se:.5f}, expected {want_se:.5f}: sqrt(s_T^2 / G_T + s_C^2 / G_C) over the cluster means")
+
+    return run_check("cluster_test", candidate, _reference_cluster_test, check)
+

@@ -341,8 +341,8 @@ def timings():
     yield rows
     if rows:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        lines = ["| lesson | cell | slider | moved | redraw (s) |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {name} | {s.cell} | {s.label} | {s.before} -> {s.after} | "
+        lines = ["| lesson | slider | moved | redraw (s) |", "| --- | --- | --- | --- |"]
+        lines += [f"| {name} | {s.label} | {s.before} -> {s.after} | "
                   f"{'-' if s.redraw_s is None else f'{s.redraw_s:.2f}'} |" for name, s in rows]
         (ARTIFACTS / "sliders.md").write_text("\n".join(lines) + "\n")
 

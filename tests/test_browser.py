@@ -386,7 +386,8 @@ def test_lesson_runs_in_the_browser_and_every_slider_redraws_its_own_figure(lab,
 
 @pytest.mark.browser
 def test_the_check_fails_on_a_slider_that_raises_freezes_or_redraws_another_figure(lab):
-    shutil.copy(FIXTURES / "broken_sliders.ipynb", lab.root / "broken_sliders.ipynb")
+    # stored as .ipynb.json so that nbval (`make test` collects *.ipynb) does not run it on its own
+    shutil.copy(FIXTURES / "broken_sliders.ipynb.json", lab.root / "broken_sliders.ipynb")
     start = time.time()
     report = check_notebook(lab, "broken_sliders.ipynb", ARTIFACTS / "broken_sliders")
     print(f"broken_sliders: {time.time() - start:.1f} s in all, opened in {report.open_s:.1f} s, "

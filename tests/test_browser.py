@@ -103,7 +103,22 @@ class Lab:
         page.on("pageerror", lambda e: page.console_errors.append(f"page error: {e}"))
         page.goto(f"{self.url}/lab/workspaces/t{self._workspaces}/tree/{path}?token={self.token}")
         page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
-        self.wait_idle(path)
+        deadline = time.monotonic() + 60
+        while self.kernel(path) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self.kernel(path) is None:   # seen once in ten runs under heavy load: no session; reload once
+            print(f"{path}: no kernel session after 60 s, reloading the page once")
+            page.reload()
+            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
+        try:
+            self.wait_idle(path, timeout=120)
+        except AssertionError as err:
+            dialogs = page.locator(".jp-Dialog")
+            shot = ARTIFACTS / f"open-failed-{Path(path).stem}.png"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=shot)
+            text = " ".join(dialogs.first.inner_text().split()) if dialogs.count() else "no dialog"
+            raise AssertionError(f"{err}; {text}; screenshot {shot.relative_to(ROOT)}") from None
         return page
 
     def wait_idle(self, path: str, after: float = 0.0, timeout: float = RUN_ALL_TIMEOUT_S) -> dict:
@@ -240,22 +255,37 @@ def check_notebook(lab: Lab, path: str, shots: Path) -> Report:
 
 
 def _run_all(lab: Lab, page, path: str, report: Report) -> None:
-    """Run > Run All Cells; wait until no cell is queued or running (Lab stops the queue at an error)."""
+    """Run > Run All Cells; wait until no cell is queued or running (Lab stops the queue at an error), then save."""
     start = time.time()
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
+    # textContent, not innerText: off-screen cells are not rendered (content-visibility) and have no innerText
     prompts = page.locator(".jp-NotebookPanel:visible .jp-CodeCell .jp-InputPrompt")
     deadline = time.monotonic() + RUN_ALL_TIMEOUT_S
     quiet = 0
     while quiet < 3:   # three polls in a row: idle kernel, no [*]
         time.sleep(0.3)
-        pending = sum("*" in t for t in prompts.all_inner_texts())
+        pending = sum("*" in t for t in prompts.all_text_contents())
         quiet = quiet + 1 if not pending and lab.kernel(path)["execution_state"] == "idle" else 0
         if time.monotonic() > deadline:
             raise AssertionError(f"{path}: Run All did not finish in {RUN_ALL_TIMEOUT_S} s ({pending} cells pending)")
     report.run_all_s = time.time() - start
-    # the outputs are read back from the file, once autosave wrote it (no Ctrl+S: it can race autosave)
-    page.locator(".lm-TabBar-tab.jp-mod-dirty").first.wait_for(state="detached", timeout=30_000)
+    # Save once no autosave is in flight (one started during the run may have missed the last outputs),
+    # then wait until the file holds every execution count the page shows.
+    ran = sum(bool(re.search(r"\[\d+\]", t)) for t in prompts.all_text_contents())
+    time.sleep(AUTOSAVE_S + 0.5)
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cells = nbformat.read(lab.root / path, as_version=4).cells
+        except Exception:   # caught half-written
+            cells = []
+        if sum(c.get("execution_count") is not None for c in cells if c.cell_type == "code") == ran:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path}: the saved file does not hold the {ran} cells the page ran")
+        time.sleep(0.3)
 
 
 def _move(lab, page, path, notebook, cell, i, slider, shots, report) -> None:

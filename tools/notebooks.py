@@ -71,11 +71,16 @@ def make_student(solution: nbformat.NotebookNode, name: str = "notebook") -> nbf
     return nb
 
 
+#: The kernel `make lab` installs (Makefile), exactly as JupyterLab writes it into a notebook it opens:
+#: a committed notebook that says anything else opens dirty, and autosave rewrites it.
+KERNELSPEC = {"display_name": "Python 3 (course)", "language": "python", "name": "python3"}
+
+
 def clean_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop run-specific metadata (timings, papermill bookkeeping) and fix the kernelspec to python3."""
+    """Drop run-specific metadata (timings, papermill bookkeeping) and set the course's kernelspec."""
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
         for key in ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled"):
             cell.metadata.pop(key, None)

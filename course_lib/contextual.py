@@ -298,6 +298,15 @@ def sherman_morrison(A_inv: np.ndarray, x: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- hybrid LinUCB
 
 
+def hybrid_linucb_score(x: np.ndarray, z: np.ndarray, beta: np.ndarray, A0_inv: np.ndarray, A_inv: np.ndarray,
+                        B: np.ndarray, b: np.ndarray, alpha: float) -> float:
+    """Hybrid LinUCB's score of one arm, lesson 03 equation (H) (Li et al. 2010, Algorithm 2, lines 8-12)."""
+    theta = A_inv @ (b - B @ beta)
+    Ax = A_inv @ x
+    s = z @ A0_inv @ z - 2 * z @ A0_inv @ B.T @ Ax + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+    return float(z @ beta + x @ theta + alpha * np.sqrt(max(s, 0.0)))
+
+
 class HybridLinUCB(StateDictMixin):
     """Hybrid LinUCB (Li, Chu, Langford and Schapire, WWW 2010, Algorithm 2): shared and per-arm features.
 
@@ -418,6 +427,12 @@ class HybridLinUCB(StateDictMixin):
         self.b0 += r @ Z + before_v - after_v
         self.A0_inv = np.linalg.inv(self.A0)
         return self
+
+    def arm_statistics(self, arm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(A_a^-1, B_a, b_a)`` of one arm, with ``B_a = sum x z^T`` of shape ``(d, k)``."""
+        arm = integer("arm", arm, low=0, high=self.n_arms - 1)
+        B = (self.gram[arm][:, :, None] * self.arm_features[arm][None, None, :]).reshape(self.n_features, -1)
+        return self.A_inv[arm].copy(), B, self.b[arm].copy()
 
     def update(self, arm: int, reward: float, context: Any) -> "HybridLinUCB":
         """One observation (Algorithm 2, lines 15-20)."""

@@ -303,3 +303,40 @@ def test_state_roundtrip_and_errors():
         h.partial_fit([5], [1.0], np.ones((1, 2)))
     p = h.action_probabilities(x)
     assert p.shape == (5, 3) and np.all(p.sum(1) == 1)
+
+
+def _hybrid_disjoint(x, z, beta, A0_inv, A_inv, B, b, alpha):
+    return float(x @ A_inv @ b + alpha * np.sqrt(x @ A_inv @ x))
+
+
+def _hybrid_plain_theta(x, z, beta, A0_inv, A_inv, B, b, alpha):
+    Ax = A_inv @ x
+    s = z @ A0_inv @ z - 2 * z @ A0_inv @ B.T @ Ax + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+    return float(z @ beta + x @ (A_inv @ b) + alpha * np.sqrt(s))
+
+
+def _hybrid_no_cross_term(x, z, beta, A0_inv, A_inv, B, b, alpha):
+    Ax = A_inv @ x
+    s = z @ A0_inv @ z + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+    return float(z @ beta + x @ (A_inv @ (b - B @ beta)) + alpha * np.sqrt(s))
+
+
+@pytest.mark.parametrize("wrong, hint", [(_hybrid_disjoint, "disjoint LinUCB's score"),
+                                         (_hybrid_plain_theta, "theta must be A^-1 (b - B beta)"),
+                                         (_hybrid_no_cross_term, "cross term")])
+def test_hybrid_score_checker_names_the_mistake(monkeypatch, wrong, hint):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert checks.check_hybrid_linucb_score(C.hybrid_linucb_score).passed
+    result = checks.check_hybrid_linucb_score(wrong)
+    assert result.status == "failed" and hint in result.message and result.use is C.hybrid_linucb_score
+
+
+def test_hybrid_score_reference_matches_the_class():
+    rng = np.random.default_rng(7)
+    F = rng.normal(size=(4, 2))
+    h = C.HybridLinUCB(F, 3, alpha=0.8, l2_lambda=2.0).partial_fit(rng.integers(0, 4, 30), rng.random(30), rng.normal(size=(30, 3)))
+    x = rng.normal(size=3)
+    for a in range(4):
+        A_inv, B, b = h.arm_statistics(a)
+        got = C.hybrid_linucb_score(x, h.shared_features(x, [a])[0], h.beta.ravel(), h.A0_inv, A_inv, B, b, h.alpha)
+        assert got == pytest.approx(h.predict_expectations(x)[0, a], rel=1e-9)

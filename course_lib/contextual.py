@@ -295,3 +295,187 @@ def sherman_morrison(A_inv: np.ndarray, x: np.ndarray) -> np.ndarray:
     return A_inv - np.outer(Ax, Ax) / (1.0 + x @ Ax)
 
 
+# ----------------------------------------------------------------------------- hybrid LinUCB
+
+
+def hybrid_linucb_score(x: np.ndarray, z: np.ndarray, beta: np.ndarray, A0_inv: np.ndarray, A_inv: np.ndarray,
+                        B: np.ndarray, b: np.ndarray, alpha: float) -> float:
+    """Hybrid LinUCB's score of one arm, lesson 03 equation (H) (Li et al. 2010, Algorithm 2, lines 8-12)."""
+    theta = A_inv @ (b - B @ beta)
+    Ax = A_inv @ x
+    s = z @ A0_inv @ z - 2 * z @ A0_inv @ B.T @ Ax + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+    return float(z @ beta + x @ theta + alpha * np.sqrt(max(s, 0.0)))
+
+
+class HybridLinUCB(StateDictMixin):
+    """Hybrid LinUCB (Li, Chu, Langford and Schapire, WWW 2010, Algorithm 2): shared and per-arm features.
+
+    Arm ``a`` in context ``x`` has the shared features ``z = vec(x f_a^T)`` (every pair of a context
+    feature and a product feature ``f_a``, ``k = d m`` of them) with coefficients ``beta`` common to
+    all arms, plus the disjoint part ``x^T theta_a``.  Score (lesson 03, equation H)
+
+        p_a(x) = z^T beta + x^T theta_a + alpha sqrt(s_a),
+        s_a = z^T A0^-1 z - 2 z^T A0^-1 B_a^T A_a^-1 x + x^T A_a^-1 x + x^T A_a^-1 B_a A0^-1 B_a^T A_a^-1 x,
+
+    with ``A_a = lambda I + sum x x^T``, ``B_a = sum x z^T``, ``b_a = sum r x`` per arm and ``A0``, ``b0``
+    the shared statistics of Algorithm 2; ``beta = A0^-1 b0``, ``theta_a = A_a^-1 (b_a - B_a beta)``.
+    It is ridge regression on ``[z, x in arm a's block]``: a new arm with features ``f`` starts from
+    ``z^T beta``, what similar products taught, instead of 0.
+
+    Because ``z = vec(x f_a^T)``, ``B_a = G_a (x) f_a^T`` with ``G_a = A_a - lambda I``, and
+    ``z - B_a^T A_a^-1 x = lambda vec(A_a^-1 x f_a^T)``: no ``d x k`` matrix per arm is stored, and
+    ``s_a = lambda^2 vec(u f_a^T)^T A0^-1 vec(u f_a^T) + x^T u`` with ``u = A_a^-1 x``.
+    Parameters: ``arm_features`` (n_arms, m), ``n_features`` (d), ``alpha >= 0``, ``l2_lambda > 0``.
+    Follows ``course_lib.protocols.ContextualBandit``; ``add_arm(features)`` needs the new product's ``f``.
+    """
+
+    def __init__(self, arm_features: Any, n_features: int, alpha: float = 1.0, l2_lambda: float = 1.0,
+                 seed: int = 0):
+        F = np.asarray(arm_features, dtype=float)
+        if F.ndim != 2 or F.shape[0] < 1 or F.shape[1] < 1 or not np.isfinite(F).all():
+            raise ValueError(f"arm_features must be a finite (n_arms, m) array with n_arms, m >= 1, got shape {F.shape}")
+        self.n_features = integer("n_features", n_features, hint="the context width d")
+        self.alpha = number("alpha", alpha, low=0)
+        self.l2_lambda = number("l2_lambda", l2_lambda, low=0, low_open=True)
+        d, n = self.n_features, len(F)
+        self.arm_features = F.copy()
+        self.A_inv = np.broadcast_to(np.eye(d) / self.l2_lambda, (n, d, d)).copy()
+        self.gram = np.zeros((n, d, d))            # G_a = sum x x^T, so B_a = G_a (x) f_a^T
+        self.b = np.zeros((n, d))
+        k = d * F.shape[1]
+        self.A0 = np.eye(k) * self.l2_lambda
+        self.A0_inv = np.eye(k) / self.l2_lambda
+        self.b0 = np.zeros(k)
+        self.counts = np.zeros(n, dtype=int)
+        self.rng = np.random.default_rng(integer("seed", seed, low=0))
+
+    @property
+    def n_arms(self) -> int:
+        return len(self.arm_features)
+
+    @property
+    def n_shared(self) -> int:
+        """k = d m, the number of shared features z."""
+        return self.n_features * self.arm_features.shape[1]
+
+    @property
+    def beta(self) -> np.ndarray:
+        """Shared coefficients ``A0^-1 b0`` as a ``(d, m)`` matrix: ``z^T beta = x^T beta f_a``."""
+        return (self.A0_inv @ self.b0).reshape(self.n_features, -1)
+
+    def add_arm(self, features: Any) -> int:
+        """A new arm with product features ``features`` (m,), at the prior; returns its index."""
+        f = np.asarray(features, dtype=float).reshape(-1)
+        m = self.arm_features.shape[1]
+        if f.shape != (m,) or not np.isfinite(f).all():
+            raise ValueError(f"features must be a finite vector of the {m} product features, got shape {f.shape}")
+        d = self.n_features
+        self.arm_features = np.vstack([self.arm_features, f])
+        self.A_inv = np.concatenate([self.A_inv, np.eye(d)[None] / self.l2_lambda])
+        self.gram = np.concatenate([self.gram, np.zeros((1, d, d))])
+        self.b = np.vstack([self.b, np.zeros(d)])
+        self.counts = np.append(self.counts, 0)
+        return self.n_arms - 1
+
+    def shared_features(self, context: Any, arms: Any) -> np.ndarray:
+        """``z = vec(x f_a^T)`` for one context and the given arms, ``(len(arms), k)``."""
+        x = np.asarray(context, dtype=float).reshape(-1)
+        return (x[None, :, None] * self.arm_features[np.asarray(arms)][:, None, :]).reshape(-1, self.n_shared)
+
+    def _arm_terms(self, arms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums over ``arms`` of ``B_a^T A_a^-1 B_a`` (k, k) and ``B_a^T A_a^-1 b_a`` (k,)."""
+        d, k = self.n_features, self.n_shared
+        B = (self.gram[arms][:, :, :, None] * self.arm_features[arms][:, None, None, :]).reshape(len(arms), d, k)
+        AB = self.A_inv[arms] @ B
+        return B.reshape(-1, k).T @ AB.reshape(-1, k), np.einsum("nik,ni->k", AB, self.b[arms])
+
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> "HybridLinUCB":
+        """Algorithm 2's updates for a batch of ``(arm_t, r_t, x_t)``, in order.
+
+        Algorithm 2 adds ``B_a^T A_a^-1 B_a`` to A0 before an arm's update and subtracts it after, so over
+        a batch the terms telescope: A0 gains ``sum z z^T`` plus (before - after) of each touched arm's
+        term; b0 likewise.  The per-arm inverses take one Sherman-Morrison step per event (equation SM).
+        """
+        X = np.atleast_2d(np.asarray(contexts, dtype=float))
+        a = np.atleast_1d(np.asarray(arms))
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if X.shape[1:] != (self.n_features,):
+            raise ValueError(f"contexts must have {self.n_features} columns, got shape {X.shape}")
+        if a.dtype.kind not in "iu" or (a.size and (a.min() < 0 or a.max() >= self.n_arms)):
+            raise ValueError(f"arms must be integers in [0, {self.n_arms}), got {a[:5]}")
+        if not (len(a) == len(r) == len(X)):
+            raise ValueError(f"arms, rewards and contexts need the same length, got {len(a)}, {len(r)}, {len(X)}")
+        if not (np.isfinite(r).all() and np.isfinite(X).all()):
+            raise ValueError("rewards and contexts must be finite")
+        touched = np.unique(a)
+        before_M, before_v = self._arm_terms(touched)
+        Z = (X[:, :, None] * self.arm_features[a][:, None, :]).reshape(len(a), -1)
+        np.add.at(self.gram, a, X[:, :, None] * X[:, None, :])
+        np.add.at(self.b, a, r[:, None] * X)
+        np.add.at(self.counts, a, 1)
+        order = np.argsort(a, kind="stable")
+        sorted_arms = a[order]
+        occurrence = np.empty(len(a), dtype=int)
+        occurrence[order] = np.arange(len(a)) - np.searchsorted(sorted_arms, sorted_arms, side="left")
+        for j in range(int(occurrence.max(initial=-1)) + 1):
+            rows = np.flatnonzero(occurrence == j)
+            arm, x = a[rows], X[rows]
+            Ax = np.einsum("kij,kj->ki", self.A_inv[arm], x)
+            self.A_inv[arm] -= Ax[:, :, None] * Ax[:, None, :] / (1.0 + np.einsum("ki,ki->k", x, Ax))[:, None, None]
+        after_M, after_v = self._arm_terms(touched)
+        self.A0 += Z.T @ Z + before_M - after_M
+        self.b0 += r @ Z + before_v - after_v
+        self.A0_inv = np.linalg.inv(self.A0)
+        return self
+
+    def arm_statistics(self, arm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(A_a^-1, B_a, b_a)`` of one arm, with ``B_a = sum x z^T`` of shape ``(d, k)``."""
+        arm = integer("arm", arm, low=0, high=self.n_arms - 1)
+        B = (self.gram[arm][:, :, None] * self.arm_features[arm][None, None, :]).reshape(self.n_features, -1)
+        return self.A_inv[arm].copy(), B, self.b[arm].copy()
+
+    def update(self, arm: int, reward: float, context: Any) -> "HybridLinUCB":
+        """One observation (Algorithm 2, lines 15-20)."""
+        return self.partial_fit([arm], [reward], np.atleast_2d(context))
+
+    def parts(self, contexts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(z^T beta, x^T theta_a, sqrt(s_a))`` for every context and arm, each ``(n, n_arms)``."""
+        X = np.atleast_2d(np.asarray(contexts, dtype=float))
+        if X.shape[1:] != (self.n_features,):
+            raise ValueError(f"contexts must have {self.n_features} columns, got shape {X.shape}")
+        lam, F = self.l2_lambda, self.arm_features
+        g = F @ self.beta.T                                                     # (n_arms, d): beta f_a
+        theta = (self.A_inv @ (self.b + lam * g)[:, :, None])[..., 0] - g       # A^-1 (b - G g), G = A - lam I
+        shared, own = X @ g.T, X @ theta.T
+        width = np.empty_like(own)
+        for i, x in enumerate(X):
+            u = self.A_inv @ x                                                  # (n_arms, d)
+            diff = lam * (u[:, :, None] * F[:, None, :]).reshape(self.n_arms, -1)  # z - B^T A^-1 x
+            width[i] = np.sqrt(np.maximum(np.einsum("nk,nk->n", diff @ self.A0_inv, diff) + u @ x, 0.0))
+        return shared, own, width
+
+    def mean(self, contexts: Any) -> np.ndarray:
+        s, o, _ = self.parts(contexts)
+        return s + o
+
+    def width(self, contexts: Any) -> np.ndarray:
+        return self.parts(contexts)[2]
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        """Scores ``(n, n_arms)``: shared and per-arm means plus alpha times the width."""
+        s, o, w = self.parts(contexts)
+        return s + o + self.alpha * w
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        k = integer("k", k, low=1, high=self.n_arms)
+        return np.argsort(-self.predict_expectations(contexts), axis=1, kind="stable")[:, :k]
+
+    def select(self, context: Any) -> int:
+        return int(self.predict(np.atleast_2d(context), k=1)[0, 0])
+
+    def action_probabilities(self, contexts: Any) -> np.ndarray:
+        """Deterministic: one-hot on the top arm (propensities 0 or 1, no importance weighting)."""
+        top = self.predict(contexts, k=1)[:, 0]
+        out = np.zeros((len(top), self.n_arms))
+        out[np.arange(len(top)), top] = 1.0
+        return out

@@ -395,6 +395,56 @@ def progressive_sgd_grid(X: np.ndarray, y: np.ndarray, etas, fit_intercept: bool
     return preds
 
 
+_GRID_METHODS = ("sgd", "adagrad", "ftrl")
+
+
+def progressive_grid(X: np.ndarray, y: np.ndarray, rates, method: str = "sgd", beta: float = 1.0,
+                     eps: float = 1e-8, fit_intercept: bool = True) -> np.ndarray:
+    """Progressive validation of many logistic learners at once: one optimiser, many rates.
+
+    ``method``: ``"sgd"`` (constant rate eta, eq. 1.1), ``"adagrad"`` (eta, eq. 1.2) or ``"ftrl"``
+    (alpha, with ``beta`` and no L1/L2, eq. 1.3).  ``X``: (n_streams, n_events, n_features) dense,
+    ``y``: (n_streams, n_events).  Returns the predictions, (n_streams, len(rates), n_events): entry
+    [s, k] equals ``progressive_validation`` of that optimiser with ``rates[k]`` on stream s, computed
+    with one loop over time for all streams and rates together.
+    """
+    if method not in _GRID_METHODS:
+        raise ValueError(f"method must be one of {_GRID_METHODS}, got {method!r}")
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 3 or y.shape != X.shape[:2]:
+        raise ValueError(f"X must be (n_streams, n_events, n_features) and y (n_streams, n_events); "
+                         f"got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite")
+    rates = number_array("rates", np.atleast_1d(rates), low=0, low_open=True)
+    beta = number("beta", beta, low=0)
+    S, T, _ = X.shape
+    if fit_intercept:
+        X = np.concatenate([X, np.ones((S, T, 1))], axis=2)
+    W = np.zeros((S, len(rates), X.shape[2]))
+    G = np.zeros_like(W)          # AdaGrad's G, FTRL's n
+    Z = np.zeros_like(W)          # FTRL's z
+    r = rates[None, :, None]
+    preds = np.empty((S, len(rates), T))
+    for t in range(T):
+        x = X[:, t, :]                                            # (S, d)
+        p = 0.5 * (1.0 + np.tanh(0.5 * np.einsum("skd,sd->sk", W, x)))
+        preds[:, :, t] = p
+        g = (p - y[:, t, None])[:, :, None] * x[:, None, :]     # (S, R, d)
+        if method == "sgd":
+            W -= r * g
+        elif method == "adagrad":
+            G += g * g
+            W -= r / (np.sqrt(G) + eps) * g
+        else:
+            n_new = G + g * g
+            Z += g - (np.sqrt(n_new) - np.sqrt(G)) / r * W
+            G = n_new
+            W = -Z / ((beta + np.sqrt(G)) / r)
+    return preds
+
+
 # --------------------------------------------------------------------------- stream metrics
 
 def logloss_per_event(y, p, eps: float = 1e-15) -> np.ndarray:

@@ -414,3 +414,51 @@ def test_epsilon_greedy_choice_frequencies_agree_with_mabwiser():
     expected[greedy] += 0.7
     sd = np.sqrt(expected * (1 - expected) / n)
     assert np.all(np.abs(ours_freq - expected) < 4 * sd) and np.all(np.abs(theirs_freq - expected) < 4 * sd)
+
+
+def _ducb_only_played_forgets(counts, sums, arm, reward, gamma):
+    counts, sums = counts.copy(), sums.copy()
+    counts[arm] = gamma * counts[arm] + 1
+    sums[arm] = gamma * sums[arm] + reward
+    return counts, sums
+
+
+def _ducb_discounts_the_new_pull(counts, sums, arm, reward, gamma):
+    counts, sums = counts.copy(), sums.copy()
+    counts[arm] += 1
+    sums[arm] += reward
+    return gamma * counts, gamma * sums
+
+
+def _ducb_in_place(counts, sums, arm, reward, gamma):
+    counts *= gamma
+    sums *= gamma
+    counts[arm] += 1
+    sums[arm] += reward
+    return counts, sums
+
+
+@pytest.mark.parametrize("wrong, hint", [(_ducb_only_played_forgets, "every arm forgets"),
+                                         (_ducb_discounts_the_new_pull, "then add this pull with weight 1"),
+                                         (_ducb_in_place, "leave counts and sums unchanged")])
+def test_discounted_ucb_checker_names_the_mistake(student_mode, wrong, hint):
+    assert checks.check_discounted_ucb_update(b.discounted_ucb_update).passed
+    result = checks.check_discounted_ucb_update(wrong)
+    assert result.status == "failed" and hint in result.message and result.use is b.discounted_ucb_update
+
+
+def test_discounted_ucb_update_matches_the_policy():
+    rng = np.random.default_rng(0)
+    policy = b.DiscountedUCB(4, gamma=0.9)
+    counts, sums = np.zeros(4), np.zeros(4)
+    for _ in range(50):
+        arm, reward = int(rng.integers(4)), float(rng.random() < 0.5)
+        policy.update(arm, reward)
+        counts, sums = b.discounted_ucb_update(counts, sums, arm, reward, 0.9)
+    np.testing.assert_allclose(policy.counts, counts)
+    np.testing.assert_allclose(policy.sums, sums)
+    # closed form: an arm played once, k steps ago, has count gamma^k
+    c, _ = b.discounted_ucb_update(np.zeros(2), np.zeros(2), 0, 1.0, 0.5)
+    for _ in range(3):
+        c, _ = b.discounted_ucb_update(c, np.zeros(2), 1, 0.0, 0.5)
+    assert c[0] == pytest.approx(0.5 ** 3) and c[1] == pytest.approx(1 + 0.5 + 0.25)

@@ -230,3 +230,113 @@ def test_fast_online_path_makes_the_same_choices_as_before(n_arms, d, alpha):
         new.update(a, r, x)
         old.update(a, r, x)
     np.testing.assert_allclose(new.theta, np.einsum("kij,kj->ki", old.A_inv, old.b), atol=1e-10)
+
+
+# ----------------------------------------------------------------- hybrid LinUCB (issue 10)
+def _joint(F, d, arms, X, r, lam):
+    N, m = F.shape
+    def phi(x, a):
+        v = np.zeros(N * d); v[a * d:(a + 1) * d] = x
+        return np.concatenate([np.outer(x, F[a]).ravel(), v])
+    P = np.array([phi(x, a) for x, a in zip(X, arms)])
+    A = lam * np.eye(P.shape[1]) + P.T @ P
+    return phi, np.linalg.solve(A, P.T @ r), np.linalg.inv(A)
+
+@pytest.mark.parametrize("lam", [1.0, 0.5, 3.0])
+def test_hybrid_is_joint_ridge(lam):
+    rng = np.random.default_rng(1)
+    N, d, m, T = 5, 3, 2, 80
+    F = rng.normal(size=(N, m)); arms = rng.integers(0, N, T); X = rng.normal(size=(T, d)); r = rng.normal(size=T)
+    h = C.HybridLinUCB(F, d, alpha=0.7, l2_lambda=lam).partial_fit(arms[:40], r[:40], X[:40])
+    for t in range(40, T):
+        h.update(int(arms[t]), r[t], X[t])
+    phi, w, Ainv = _joint(F, d, arms, X, r, lam)
+    Xq = rng.normal(size=(4, d))
+    mean = np.array([[phi(x, a) @ w for a in range(N)] for x in Xq])
+    width = np.array([[np.sqrt(phi(x, a) @ Ainv @ phi(x, a)) for a in range(N)] for x in Xq])
+    s, o, wd = h.parts(Xq)
+    np.testing.assert_allclose(s + o, mean, atol=1e-10)
+    np.testing.assert_allclose(wd, width, atol=1e-10)
+    np.testing.assert_allclose(h.predict_expectations(Xq), mean + 0.7 * width, atol=1e-10)
+
+def test_literal_algorithm_2():
+    rng = np.random.default_rng(2)
+    N, d, m, T = 4, 3, 2, 50
+    F = rng.normal(size=(N, m)); arms = rng.integers(0, N, T); X = rng.normal(size=(T, d)); r = rng.random(T)
+    h = C.HybridLinUCB(F, d).partial_fit(arms, r, X)
+    k = d * m
+    A0, b0 = np.eye(k), np.zeros(k)
+    A = [np.eye(d) for _ in range(N)]; B = [np.zeros((d, k)) for _ in range(N)]; b = [np.zeros(d) for _ in range(N)]
+    for a, x, rt in zip(arms, X, r):
+        z = np.outer(x, F[a]).ravel()
+        Ai = np.linalg.inv(A[a]); A0 += B[a].T @ Ai @ B[a]; b0 += B[a].T @ Ai @ b[a]
+        A[a] += np.outer(x, x); B[a] += np.outer(x, z); b[a] += rt * x
+        Ai = np.linalg.inv(A[a]); A0 += np.outer(z, z) - B[a].T @ Ai @ B[a]; b0 += rt * z - B[a].T @ Ai @ b[a]
+    np.testing.assert_allclose(h.A0, A0, atol=1e-10); np.testing.assert_allclose(h.b0, b0, atol=1e-10)
+
+def test_new_arm_inherits_shared_part():
+    rng = np.random.default_rng(3)
+    d, T = 2, 400
+    F = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])   # two "coffees", two "salads"
+    X = np.column_stack([np.ones(T), rng.integers(0, 2, T)])          # intercept, is_morning
+    arms = rng.integers(0, 4, T)
+    r = np.where(F[arms, 0] == 1, 0.1 + 0.6 * X[:, 1], 0.2)
+    h = C.HybridLinUCB(F, d, alpha=0.0).partial_fit(arms, r, X)
+    coffee, salad = h.add_arm([1.0, 0.0]), h.add_arm([0.0, 1.0])
+    m = h.mean(np.array([[1.0, 1.0], [1.0, 0.0]]))
+    assert m[0, coffee] > 0.4 > m[0, salad] and m[1, coffee] < m[0, coffee] - 0.25
+    assert h.n_arms == 6 and h.counts[coffee] == 0
+
+def test_state_roundtrip_and_errors():
+    rng = np.random.default_rng(4)
+    F = rng.normal(size=(3, 2)); h = C.HybridLinUCB(F, 2).partial_fit([0, 1, 2], [1, 0, 1], rng.normal(size=(3, 2)))
+    g = C.HybridLinUCB(F, 2).load_state_dict(h.state_dict())
+    x = rng.normal(size=(5, 2))
+    np.testing.assert_array_equal(g.predict_expectations(x), h.predict_expectations(x))
+    with pytest.raises(ValueError, match="arm_features"):
+        C.HybridLinUCB(np.ones(3), 2)
+    with pytest.raises(ValueError, match="alpha"):
+        C.HybridLinUCB(F, 2, alpha=-1)
+    with pytest.raises(ValueError, match="features"):
+        h.add_arm([1.0])
+    with pytest.raises(ValueError, match="arms"):
+        h.partial_fit([5], [1.0], np.ones((1, 2)))
+    p = h.action_probabilities(x)
+    assert p.shape == (5, 3) and np.all(p.sum(1) == 1)
+
+
+def _hybrid_disjoint(x, z, beta, A0_inv, A_inv, B, b, alpha):
+    return float(x @ A_inv @ b + alpha * np.sqrt(x @ A_inv @ x))
+
+
+def _hybrid_plain_theta(x, z, beta, A0_inv, A_inv, B, b, alpha):
+    Ax = A_inv @ x
+    s = z @ A0_inv @ z - 2 * z @ A0_inv @ B.T @ Ax + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+    return float(z @ beta + x @ (A_inv @ b) + alpha * np.sqrt(s))
+
+
+def _hybrid_no_cross_term(x, z, beta, A0_inv, A_inv, B, b, alpha):
+    Ax = A_inv @ x
+    s = z @ A0_inv @ z + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+    return float(z @ beta + x @ (A_inv @ (b - B @ beta)) + alpha * np.sqrt(s))
+
+
+@pytest.mark.parametrize("wrong, hint", [(_hybrid_disjoint, "disjoint LinUCB's score"),
+                                         (_hybrid_plain_theta, "theta must be A^-1 (b - B beta)"),
+                                         (_hybrid_no_cross_term, "cross term")])
+def test_hybrid_score_checker_names_the_mistake(monkeypatch, wrong, hint):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert checks.check_hybrid_linucb_score(C.hybrid_linucb_score).passed
+    result = checks.check_hybrid_linucb_score(wrong)
+    assert result.status == "failed" and hint in result.message and result.use is C.hybrid_linucb_score
+
+
+def test_hybrid_score_reference_matches_the_class():
+    rng = np.random.default_rng(7)
+    F = rng.normal(size=(4, 2))
+    h = C.HybridLinUCB(F, 3, alpha=0.8, l2_lambda=2.0).partial_fit(rng.integers(0, 4, 30), rng.random(30), rng.normal(size=(30, 3)))
+    x = rng.normal(size=3)
+    for a in range(4):
+        A_inv, B, b = h.arm_statistics(a)
+        got = C.hybrid_linucb_score(x, h.shared_features(x, [a])[0], h.beta.ravel(), h.A0_inv, A_inv, B, b, h.alpha)
+        assert got == pytest.approx(h.predict_expectations(x)[0, a], rel=1e-9)

@@ -37,13 +37,6 @@ def test_one_online_pass_lands_close_to_the_batch_model(r):
     assert max(r[f"last20_logloss.{k}"] for k in ONLINE) - batch < 0.035
 
 
-def test_adagrad_beats_sgd_on_every_item_frequency_group(r):
-    gains = [r["rare.gain_0-4"], r["rare.gain_5-49"], r["rare.gain_50+"]]
-    assert all(g > 0 for g in gains)
-    # the advantage is largest on items seen a handful of times
-    assert r["rare.gain_5-49"] == max(gains)
-    assert r["rare.gain_5-49"] > 2 * r["rare.gain_50+"]
-
 
 def test_ftrl_l1_buys_sparsity_for_a_little_log_loss(r):
     share, loss = r["ftrl.nonzero_share"], r["ftrl.logloss"]
@@ -67,17 +60,60 @@ def test_batch_model_fails_under_drift_and_online_models_recover(r):
     for k in ("sgd", "adagrad", "ftrl"):
         assert r[f"drift.post_excess.{k}"] < 0.1 * r["drift.post_excess.batch"]
         assert r[f"drift.recovery.{k}"] < 5_000
-    # accumulators only shrink the rates: AdaGrad and FTRL recover slower than constant SGD ...
+    # at these rates constant SGD recovers sooner than AdaGrad and FTRL ...
     assert r["drift.recovery.sgd"] < 0.6 * min(r["drift.recovery.adagrad"], r["drift.recovery.ftrl"])
-    # ... which pays a noisier floor before the flip
+    # ... because it is ten times noisier before the flip: not a fair race (see test_matched_noise_recovery)
     assert r["drift.pre_excess.sgd"] > 3 * max(r["drift.pre_excess.adagrad"], r["drift.pre_excess.ftrl"])
 
 
-def test_recovery_versus_learning_rate_trade_off(r):
-    rec, steady = r["lr.recovery_median"], r["lr.steady_excess"]
-    etas = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-    assert r["lr.best_eta"] == etas[rec.index(min(rec))] == pytest.approx(0.1)
-    assert rec[0] > rec[1] > rec[2] > rec[3]               # small rates adapt slowly ...
-    assert rec[4] == rec[5] == 10_000                      # ... large ones never get within the threshold
-    assert steady[5] > steady[4] > steady[3] > steady[2]   # ... because they are noisy
-    assert steady[5] > 0.2
+
+def test_tuned_baselines_halve_adagrads_gap_and_say_where_it_comes_from(r):
+    assert r["tuned.best_eta.invsqrt"] > 0.5                  # the lesson's 0.5/sqrt(t) was not the best rate
+    assert r["tuned.pv_logloss.invsqrt"] < r["pv_logloss.sgd_invsqrt"] - 0.005
+    assert r["tuned.pv_logloss.invsqrt"] > r["pv_logloss.adagrad"]      # AdaGrad still wins ...
+    assert r["gap.total.tuned"] < 0.65 * r["gap.total.untuned"]       # ... by about half as much
+    for key in ("untuned", "tuned"):
+        shares = [r[f"gap.share.{key}.{g}"] for g in ("0-4", "5-49", "50+")]
+        assert sum(shares) == pytest.approx(1.0)
+    # per event the gap is largest on items seen 5-49 times; with a tuned baseline that group also
+    # supplies the largest share, and frequent items (over half of the events) a small one
+    assert r["gap.per_event.tuned.5-49"] == max(r[f"gap.per_event.tuned.{g}"] for g in ("0-4", "5-49", "50+"))
+    assert r["gap.share.tuned.5-49"] > 0.4
+    assert r["gap.share.tuned.50+"] < r["gap.share.untuned.50+"] - 0.1
+    assert r["gap.per_event.tuned.50+"] < 0.5 * r["gap.per_event.untuned.50+"]
+
+
+def test_frozen_tail_is_the_fair_comparison_with_the_batch_model(r):
+    for k in ONLINE:
+        assert r[f"frozen_logloss.{k}"] > r["last20_logloss.oracle"]
+    assert r["frozen_logloss.adagrad"] - r["last20_logloss.batch"] < 0.01
+    assert r["frozen_logloss.adagrad"] == min(r[f"frozen_logloss.{k}"] for k in ONLINE)
+
+
+def test_matched_noise_recovery(r):
+    rec = {k: r[f"lr.recovery_median.{k}"] for k in ("sgd", "adagrad", "ftrl")}
+    floor = {k: r[f"lr.steady_excess.{k}"] for k in ("sgd", "adagrad", "ftrl")}
+    # SGD grid 0.003, 0.01, 0.03, 0.1, 0.3; AdaGrad and FTRL 0.1, 0.3, 1, 3, 10
+    assert rec["sgd"][0] > rec["sgd"][1] > rec["sgd"][2] > rec["sgd"][3]
+    assert rec["sgd"][4] == 10_000 and floor["sgd"][4] > 0.03          # too noisy to ever get within 0.03
+    assert floor["sgd"][0] > floor["sgd"][1]                           # eta = 0.003 under-fits: bias, not noise
+    # matched floors (within 30%): AdaGrad recovers at least as fast as constant SGD
+    pairs = 0
+    for i, fs in enumerate(floor["sgd"]):
+        for j, fa in enumerate(floor["adagrad"]):
+            if abs(fa - fs) < 0.3 * fs and rec["sgd"][i] < 10_000:
+                pairs += 1
+                assert rec["adagrad"][j] <= rec["sgd"][i]
+    assert pairs >= 2
+    assert min(rec["adagrad"]) < min(rec["sgd"])
+    for j in range(5):                                                 # FTRL's rate is AdaGrad's
+        assert rec["ftrl"][j] == pytest.approx(rec["adagrad"][j], rel=0.15)
+
+
+def test_adagrad_slows_when_the_drift_comes_late_and_sgd_does_not(r):
+    assert r["late_drift.positions"] == [5_000, 10_000, 15_000]
+    sgd, ada = r["late_drift.recovery.sgd_0.03"], r["late_drift.recovery.adagrad_0.3"]
+    assert max(sgd) < 1.1 * min(sgd)
+    assert ada[0] < ada[1] < ada[2] and ada[2] > 1.3 * ada[0]
+    ada1 = r["late_drift.recovery.adagrad_1"]
+    assert ada1[0] < ada1[2]

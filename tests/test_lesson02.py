@@ -136,3 +136,34 @@ def test_gaussian_rewards_thompson_and_the_scale_of_ucbs_constant(r):
     assert stuck[ts] == 0 and stuck[scaled] == 0 and 0 < stuck[plain] < 0.05
     assert reg[plain] == min(reg.values()) and med[plain] == min(med.values())
     assert worst[plain] > 3 * max(worst[ts], worst[scaled])
+
+
+
+def test_exp3_with_a_fixed_gamma_pays_linearly(r):
+    # gamma x mean gap x steps of the second half, against the measured second-half regret
+    assert r["exp3.second_half_measured"] == pytest.approx(r["exp3.second_half_predicted"], rel=0.25)
+    assert r["exp3.tuned_gamma"] == pytest.approx((5 * math.log(5) / ((math.e - 1) * 3000)) ** 0.5, rel=1e-3)
+
+
+def test_day_totals_under_the_noon_shift(r):
+    total = {k.split("shift.day_total.", 1)[1]: v for k, v in r.items() if k.startswith("shift.day_total.")}
+    assert len(total) == 7
+    # with the lesson's settings, forgetting does not pay over the day: plain UCB1 loses the least
+    assert total["UCB1"] == min(total.values())
+    assert total["UCB1"] < total["D-UCB(0.99, c=0.5)"] and total["UCB1"] < total["D-TS(0.99)"]
+    assert total["Thompson"] > total["UCB1"] + 100
+
+
+def test_forgetting_pays_when_sized_for_its_memory(r):
+    for day in ("noon shift", "long morning", "switch every 1,000"):
+        f = {n: r[f"forget.{day}.{n}"] for n in ("Thompson", "UCB1", "UCB1(c=0.5)", "SW-UCB(200, c=0.2)", "D-UCB(0.995, c=0.2)")}
+        best_forget = min(f["SW-UCB(200, c=0.2)"], f["D-UCB(0.995, c=0.2)"])
+        assert best_forget < 0.9 * min(f["UCB1"], f["UCB1(c=0.5)"]), day
+        assert f["Thompson"] == max(f.values()), day
+    # the longer the stationary stretch, the more a stationary policy has to unlearn
+    assert r["forget.long morning.Thompson"] > r["forget.noon shift.Thompson"] + 100
+
+
+def test_discounted_ucb_exercise_run(r):
+    # one run of the noon day with the student's discounted update (gamma 0.995, c 0.2)
+    assert 0 < r["exercise.ducb_one_run"] < r["shift.day_total.UCB1"]

@@ -60,3 +60,57 @@ def test_exercises_agree_with_the_library(r):
     world = load_world()
     flat_white = int(world.products.index[world.products.name == "Flat White"][0])
     assert r["exercise.sm_updates"] == int((world.log.product_id == flat_white).sum())
+
+
+
+def test_width_shrinks_with_impressions_not_clicks(r):
+    # the priciest items are observed less often, so their width is a little larger: a few percent, not more
+    assert r["learned.impressions_pricey"] < r["learned.impressions_other"]
+    assert 1.0 < r["learned.width_pricey"] / r["learned.width_other"] < 1.15
+
+
+def test_adaptive_data_bias_not_the_age_rule(r):
+    # the live run pulls every estimate down (Nie et al. 2018); random live slates do not
+    for p in ("pricey", "other"):
+        for u in ("young", "older"):
+            assert r[f"bias.live.{p}.{u}"] < r[f"bias.log.{p}.{u}"] - 0.02
+    assert r["bias.live.other.older"] < r["bias.truth.other.older"] - 0.04
+    assert abs(r["bias.random.other.older"] - r["bias.truth.other.older"]) < 0.02
+    # the age x price interaction: negative, about the same after the log and after the live run,
+    # weaker than the truth's
+    assert r["bias.interaction.truth"] < r["bias.interaction.log"] < 0
+    assert r["bias.interaction.live"] < 0
+    assert abs(r["bias.interaction.live"] - r["bias.interaction.log"]) < 0.02
+
+
+def test_after_the_log_greedy_is_not_stuck(r):
+    assert r["slider.distinct.alpha=0"] > 100                 # of 200 products in 300 visits
+    assert r["slider.ctr.alpha=0"] >= r["slider.ctr.alpha=3"]
+
+
+def test_without_pretraining_exploration_pays(r):
+    regret = {k: r[f"empty.regret.{k}"] for k in ("greedy", "linucb", "lints", "eps-greedy")}
+    assert all(v > 0 for v in regret.values())
+    assert regret["greedy"] > 1.4 * max(regret["linucb"], regret["lints"])
+    assert regret["greedy"] == max(regret.values())
+    assert abs(regret["linucb"] - regret["lints"]) < 0.15 * regret["linucb"]
+    assert r["empty.distinct.greedy"] < 40 < r["empty.distinct.linucb"]
+    assert len(r["empty.regret_runs.linucb"]) == 5
+
+
+def test_hybrid_linucb_shows_a_new_coffee_in_the_mornings(r):
+    c = lambda key: r[f"hybrid.cold.{key}"]
+    # disjoint LinUCB cannot tell a coffee from a salad before their first impressions
+    assert c("disjoint.coffee.shown") == c("disjoint.salad.shown")
+    assert c("disjoint.coffee.morning_share") < c("disjoint.coffee.other_share")
+    # hybrid LinUCB shows the coffee in the mornings because it is a coffee, and the salad hardly at all
+    assert c("hybrid.coffee.morning_share") > 3 * c("hybrid.coffee.other_share")
+    assert c("hybrid.coffee.morning_share") > 0.4
+    assert c("hybrid.salad.shown") < c("hybrid.coffee.shown") / 2
+    assert c("hybrid.salad.morning_share") < 0.1
+
+
+def test_disjoint_burst_ignores_the_time_of_day_and_hybrid_exercise(r):
+    # right after it arrives, disjoint LinUCB shows the new coffee in most visits, most of them not mornings
+    assert r["cold.burst_other"] > r["cold.burst_morning"]
+    assert r["exercise.hybrid_score_diff"] < 1e-9

@@ -241,3 +241,24 @@ def test_adagrad_with_a_custom_update_runs_that_update():
     model = ol.OnlineLogisticRegression(3, ol.AdaGrad(0.3, update=update))
     model.partial_fit(np.ones((5, 3)), np.array([1, 0, 1, 1, 0]))
     assert calls == [4] * 5
+
+
+# ----------------------------------------------------------------- progressive_grid (issue 10)
+@pytest.mark.parametrize("method,make", [("sgd", lambda r: ol.SGD(r)), ("adagrad", lambda r: ol.AdaGrad(r)),
+                                         ("ftrl", lambda r: ol.FTRLProximal(r, 1.0))])
+def test_grid_matches_one_learner(method, make):
+    ds = streams.make_drift_stream(600, n_streams=2, seed=3)
+    P = ol.progressive_grid(ds.X, ds.y, [0.1, 1.0], method)
+    for s in range(2):
+        for k, rate in enumerate([0.1, 1.0]):
+            ref = ol.progressive_validation(ol.OnlineLogisticRegression(8, make(rate)), ds.X[s], ds.y[s])
+            np.testing.assert_allclose(P[s, k], ref, atol=1e-12)
+
+def test_grid_errors():
+    X = np.zeros((1, 3, 2)); y = np.zeros((1, 3))
+    with pytest.raises(ValueError, match="method"):
+        ol.progressive_grid(X, y, [0.1], "adam")
+    with pytest.raises(ValueError, match="rates"):
+        ol.progressive_grid(X, y, [-1.0])
+    with pytest.raises(ValueError, match="X must be"):
+        ol.progressive_grid(X[0], y, [0.1])

@@ -53,6 +53,7 @@ FACTORIES = {
     "LinUCB": (ContextualBandit, lambda s: C.LinUCB(K, D, alpha=0.7, seed=s)),
     "LinTS": (ContextualBandit, lambda s: C.LinTS(K, D, seed=s)),
     "LinGreedy": (ContextualBandit, lambda s: C.LinGreedy(K, D, epsilon=0.3, seed=s)),
+    "HybridLinUCB": (ContextualBandit, lambda s: C.HybridLinUCB(np.random.default_rng(5).normal(size=(K, 3)), D, alpha=0.7, seed=s)),
     "LinearBandit": (ContextualBandit, None),
     "Policy": (Bandit, None),
     "OnlineLogisticRegression": (OnlineLearner, lambda s: ol.OnlineLogisticRegression(D, ol.AdaGrad(0.3))),

@@ -7,7 +7,7 @@ from course_lib import contextual as C
 from course_lib.abtest import srm_check
 from course_lib.protocols import ContextualBandit
 from course_lib.sim import clicks
-from course_lib.sim.loops import LoopRun, run_loop
+from course_lib.sim.loops import LoopRun, run_loop, simulate_linear_runs
 from course_lib.sim.world import load_world
 
 
@@ -77,3 +77,47 @@ def test_same_seed_same_run(world):
     b = run_loop(world, C.LinTS(200, world.context_dim), 200, seed=5, k=3)
     np.testing.assert_array_equal(a.shown, b.shown)
     np.testing.assert_array_equal(a.clicked, b.clicked)
+
+
+# ----------------------------------------------------------------- simulate_linear_runs (issue 10)
+@pytest.fixture(scope="module")
+def linear_world():
+    return load_world()
+
+def test_statistics_match_the_trace(linear_world):
+    runs = simulate_linear_runs(linear_world, 150, seed=3, alpha=[1.0, 0.0, 0.0], v=[0.0, 0.3, 0.0], epsilon=[0, 0, 0.2])
+    d = linear_world.context_dim
+    for r in range(3):
+        A = np.broadcast_to(np.eye(d), (linear_world.n_products, d, d)).copy(); b = np.zeros((linear_world.n_products, d))
+        X = linear_world.context(runs.users[r], runs.timestamps[r])
+        for t in range(150):
+            pos = runs.clicked_pos[r, t]
+            last = pos if pos >= 0 else runs.shown.shape[2] - 1
+            for j in range(last + 1):
+                a = runs.shown[r, t, j]
+                A[a] += np.outer(X[t], X[t]); b[a] += (j == pos) * X[t]
+        np.testing.assert_allclose(runs.A_inv[r], np.linalg.inv(A), atol=1e-9)
+        np.testing.assert_allclose(runs.b[r], b)
+    assert np.all(runs.p_best >= runs.p_slate - 1e-12)
+    assert runs.regret.shape == (3, 150) and np.all(np.diff(runs.regret, axis=1) >= -1e-12)
+
+def test_shared_visit_streams_and_determinism(linear_world):
+    a = simulate_linear_runs(linear_world, 30, seed=1, alpha=[1.0, 0.0], visit_stream=[0, 0])
+    b = simulate_linear_runs(linear_world, 30, seed=1, alpha=[1.0, 0.0], visit_stream=[0, 0])
+    np.testing.assert_array_equal(a.users[0], a.users[1])
+    np.testing.assert_array_equal(a.shown, b.shown)
+
+def test_greedy_explores_little_from_an_empty_model(linear_world):
+    runs = simulate_linear_runs(linear_world, 400, seed=0, alpha=[0.0, 1.0])
+    distinct = [len(np.unique(runs.shown[r])) for r in range(2)]
+    assert distinct[0] < 40 < distinct[1]
+
+def test_errors(linear_world):
+    with pytest.raises(ValueError, match="alpha"):
+        simulate_linear_runs(linear_world, 5, seed=0, alpha=-1.0)
+    with pytest.raises(ValueError, match="epsilon"):
+        simulate_linear_runs(linear_world, 5, seed=0, epsilon=2.0)
+    with pytest.raises(ValueError, match="common length"):
+        simulate_linear_runs(linear_world, 5, seed=0, alpha=[1, 2], v=[0, 0, 0])
+    with pytest.raises(ValueError, match="visit_stream"):
+        simulate_linear_runs(linear_world, 5, seed=0, alpha=[1, 2], visit_stream=[0])

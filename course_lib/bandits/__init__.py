@@ -53,6 +53,7 @@ from course_lib.bandits.policies import (  # noqa: F401
     EXP3,
 )
 from course_lib.bandits.nonstationary import (  # noqa: F401
+    discounted_ucb_update,
     DiscountedUCB,
     SlidingWindowUCB,
     DiscountedThompson,
@@ -75,6 +76,7 @@ from course_lib.bandits.theory import (  # noqa: F401
 )
 
 __all__ = [
+    "discounted_ucb_update",
     "SQRT2",
     "epsilon_greedy_choice",
     "ucb1_index",

@@ -8,6 +8,18 @@ from course_lib.bandits.policies import Policy, SQRT2, ThompsonBernoulli, ucb1_i
 from course_lib.validate import Checked, integer, number
 
 
+def discounted_ucb_update(counts: np.ndarray, sums: np.ndarray, arm: int, reward: float,
+                          gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """One step of discounted UCB's statistics (lesson 02, eq. 7): every arm's discounted count and
+    reward sum shrink by ``gamma``, then the played arm adds this pull (weight 1) and its reward.
+    Returns new arrays; the inputs are left unchanged."""
+    counts = gamma * np.asarray(counts, dtype=float)
+    sums = gamma * np.asarray(sums, dtype=float)
+    counts[arm] += 1.0
+    sums[arm] += reward
+    return counts, sums
+
+
 class DiscountedUCB(Policy):
     """Discounted UCB (Garivier and Moulines 2011) for rewards that drift or jump.
 
@@ -41,7 +53,7 @@ class DiscountedUCB(Policy):
     def update(self, arm, reward, context=None):
         ix = self._ix(arm)
         self.t += 1
-        self.counts *= self.gamma
+        self.counts *= self.gamma          # discounted_ucb_update, vectorised over runs
         self.sums *= self.gamma
         self.counts[ix] += 1
         self.sums[ix] += reward

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.bandits import SQRT2, epsilon_greedy_choice, thompson_beta_update, ucb1_index
+from course_lib.bandits import SQRT2, discounted_ucb_update, epsilon_greedy_choice, thompson_beta_update, ucb1_index
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -78,3 +78,39 @@ def _check_beta(candidate: Callable) -> None:
 def check_thompson_beta_update(candidate: Callable) -> ExerciseResult:
     """Checks ``candidate(alpha, beta, arm, reward) -> (alpha, beta)`` on hand-computed updates."""
     return run_check("thompson_beta_update", candidate, thompson_beta_update, _check_beta)
+
+
+def _check_ducb(candidate: Callable) -> None:
+    counts, sums = np.array([3.0, 1.5, 0.0, 2.0]), np.array([1.0, 0.5, 0.0, 1.5])
+    c0, s0 = counts.copy(), sums.copy()
+    out = candidate(counts, sums, 1, 1.0, 0.9)
+    assert np.array_equal(counts, c0) and np.array_equal(sums, s0), (
+        "return new arrays and leave counts and sums unchanged (no in-place updates such as counts *= gamma)")
+    assert isinstance(out, tuple) and len(out) == 2, "return the pair (counts, sums)"
+    got_c, got_s = (np.asarray(x, dtype=float) for x in out)
+    want_c, want_s = discounted_ucb_update(c0, s0, 1, 1.0, 0.9)
+    if not np.allclose(got_c, want_c):
+        if np.allclose(got_c, [3.0, 0.9 * 1.5 + 1, 0.0, 2.0]):
+            raise AssertionError("only the played arm was discounted: every arm forgets at each step, played or not")
+        if np.allclose(got_c, 0.9 * (c0 + np.eye(4)[1])):
+            raise AssertionError("the new pull was discounted too: shrink the old counts first, then add this pull with weight 1")
+        if np.allclose(got_c, c0 + np.eye(4)[1]):
+            raise AssertionError("the counts were not discounted: multiply every count by gamma before adding the new pull")
+        raise AssertionError(f"counts: expected {want_c.tolist()}, got {got_c.tolist()}")
+    if not np.allclose(got_s, want_s):
+        if np.allclose(got_s, s0 + np.eye(4)[1]):
+            raise AssertionError("the reward sums were not discounted: they forget at the same rate as the counts")
+        raise AssertionError(f"sums: expected {want_s.tolist()}, got {got_s.tolist()}")
+    # a run: with the student's update, a policy recovers from a shift like the reference
+    rng = np.random.default_rng(3)
+    c1, s1, c2, s2 = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
+    for t in range(300):
+        arm, reward = int(rng.integers(3)), float(rng.random() < 0.5)
+        c1, s1 = candidate(c1, s1, arm, reward, 0.97)
+        c2, s2 = discounted_ucb_update(c2, s2, arm, reward, 0.97)
+    assert np.allclose(c1, c2) and np.allclose(s1, s2), "after 300 steps your statistics drift from the reference"
+
+
+def check_discounted_ucb_update(candidate: Callable) -> ExerciseResult:
+    """Checks ``candidate(counts, sums, arm, reward, gamma) -> (counts, sums)``; hints name the usual mistakes."""
+    return run_check("discounted_ucb_update", candidate, discounted_ucb_update, _check_ducb)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.contextual import linucb_score, sherman_morrison
+from course_lib.contextual import hybrid_linucb_score, linucb_score, sherman_morrison
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -52,3 +52,42 @@ def check_sherman_morrison(candidate) -> ExerciseResult:
                 "check the sign and the denominator 1 + x^T A^-1 x")
 
     return run_check("sherman_morrison", candidate, sherman_morrison, check)
+
+
+def _hybrid_case(rng: np.random.Generator, d: int = 4, k: int = 6):
+    def spd(n):
+        M = rng.normal(size=(n, n))
+        return np.linalg.inv(M @ M.T + n * np.eye(n))
+    return (rng.normal(size=d), rng.normal(size=k), rng.normal(size=k), spd(k), spd(d),
+            rng.normal(size=(d, k)), rng.normal(size=d), float(rng.uniform(0.2, 2.0)))
+
+
+def _check_hybrid(f) -> None:
+    rng = np.random.default_rng(12)
+    for _ in range(6):
+        x, z, beta, A0_inv, A_inv, B, b, alpha = case = _hybrid_case(rng)
+        before = [np.array(a, copy=True) for a in case[:7]]
+        got = f(*case)
+        assert all(np.array_equal(a, c) for a, c in zip(case[:7], before)), "do not modify the arrays you are given"
+        assert np.ndim(got) == 0, "return one number, the score of this arm"
+        want = hybrid_linucb_score(*case)
+        if np.isclose(got, want, rtol=1e-8, atol=1e-10):
+            continue
+        theta = A_inv @ (b - B @ beta)
+        Ax = A_inv @ x
+        s_full = z @ A0_inv @ z - 2 * z @ A0_inv @ B.T @ Ax + x @ Ax + Ax @ B @ A0_inv @ B.T @ Ax
+        if np.isclose(got, x @ A_inv @ b + alpha * np.sqrt(x @ Ax)):
+            raise AssertionError("that is disjoint LinUCB's score: add the shared part z^T beta, use "
+                                 "theta = A^-1 (b - B beta), and the z terms of s")
+        if np.isclose(got, z @ beta + x @ (A_inv @ b) + alpha * np.sqrt(s_full)):
+            raise AssertionError("theta must be A^-1 (b - B beta): the shared part explains some of b already")
+        if np.isclose(got, z @ beta + x @ theta + alpha * np.sqrt(s_full + 2 * z @ A0_inv @ B.T @ Ax)):
+            raise AssertionError("s is missing the cross term -2 z^T A0^-1 B^T A^-1 x")
+        if np.isclose(got, z @ beta + x @ theta + alpha * s_full):
+            raise AssertionError("the bonus is alpha times the square root of s")
+        raise AssertionError(f"expected {want:.6f}, got {float(got):.6f}: score = z^T beta + x^T theta + alpha sqrt(s), eq. (H)")
+
+
+def check_hybrid_linucb_score(candidate) -> ExerciseResult:
+    """Checks ``candidate(x, z, beta, A0_inv, A_inv, B, b, alpha) -> float``; hints name the usual mistakes."""
+    return run_check("hybrid_linucb_score", candidate, hybrid_linucb_score, _check_hybrid)

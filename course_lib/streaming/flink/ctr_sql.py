@@ -14,9 +14,11 @@ What the seed's query got wrong, and the fix:
 1. it grouped by the window but did not select its bounds, so a result row could not say which
    minute it counts (two rows of one user were indistinguishable): ``window_start``/``window_end``
    are selected here and are part of the sink's key;
-2. it divided clicks by a view count that can be zero (a window that holds only clicks joined late,
-   lesson 08's delayed feedback) and in integers (``1 / 3 = 0``): ``CAST(... AS DOUBLE) / NULLIF(views, 0)``
-   gives a real ratio, and NULL instead of a division error where there is no view.
+2. it divided clicks by a view count that can be zero and did so in integers (``1 / 3 = 0``):
+   ``CAST(... AS DOUBLE) / NULLIF(views, 0)`` gives a real ratio, and NULL instead of a division
+   error where a window has no view.  (In lesson 08's format every event is an impression, so a
+   result row here always has views >= 1; the guard matters as soon as clicks arrive as events of
+   their own, as with the delayed feedback of lesson 08, where a window can hold clicks only.)
 
 Event time and lateness.  ``rowtime`` is the event's ``ts`` (seconds, as a millisecond
 ``TIMESTAMP_LTZ(3)``) and the watermark is ``rowtime - INTERVAL 'delay' SECOND``: after an event of

@@ -24,7 +24,9 @@ on Flink; the events before it are slowed to about 1 ms each so that checkpoints
 The same job on a cluster, by configuration only: submit this module with
 ``flink run --python course_lib/streaming/flink/__main__.py trainer ...`` (the ``flink`` CLI of a
 Flink 2.3 distribution, ``-m jobmanager:8081`` or ``execution.target: remote``, ``rest.address``,
-``rest.port`` in its ``config.yaml``), or pass those keys in ``extra_config``;
+``rest.port`` in its ``config.yaml``), or pass those keys in ``extra_config`` (the CLI's ``--conf``)
+with ``python.files`` (this package, shipped to the workers) and ``python.executable`` (a Python
+with ``apache-flink`` on the task managers; here it defaults to this process's interpreter);
 ``parallelism.default``, ``state.backend.type: rocksdb`` and ``execution.checkpointing.dir:
 s3://bucket/checkpoints`` (durable checkpoints) change, the code does not.  The production source is
 the Kafka connector (``flink-connector-kafka`` jar in ``pipeline.jars``)::

@@ -114,3 +114,37 @@ bench: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# ---- Lesson 08 on Apache Flink: a separate environment (PyFlink pins older NumPy/pandas than the
+# course and needs a Java 17 runtime).  make flink: create .venv-flink from requirements/flink-lock.txt
+# (a few minutes, ~700 MB); make test-flink: the Flink tests; make flink-results: the jobs' outputs
+# for the lesson 08 notebook (build/flink/).
+FLINK_VENV  ?= .venv-flink
+FLINK_PY    := $(FLINK_VENV)/bin/python
+FLINK_STAMP := $(FLINK_VENV)/.flink-installed
+FLINK_VERSION ?= 2.3.0
+
+.PHONY: flink test-flink flink-results flink-lock bench-flink
+
+flink: $(FLINK_STAMP)
+
+$(FLINK_STAMP): requirements/flink-lock.txt
+	@command -v java >/dev/null || { echo "make flink: no java on the PATH; install a Java 17 runtime (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@test -x $(FLINK_PY) || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_PY) -m pip install --quiet --disable-pip-version-check -r requirements/flink-lock.txt
+	@touch $@
+
+test-flink: $(STAMP) $(FLINK_STAMP)
+	$(PY) -m pytest -n 0 -p no:cacheprovider -m flink --durations=5 tests/test_flink.py
+
+flink-results: $(STAMP) $(FLINK_STAMP)
+	$(PY) -m course_lib.streaming.flink_results
+
+flink-lock:
+	rm -rf build/flink-lock-venv && $(PYTHON) -m venv build/flink-lock-venv
+	build/flink-lock-venv/bin/python -m pip install --quiet --disable-pip-version-check apache-flink==$(FLINK_VERSION)
+	{ head -2 requirements/flink-lock.txt; build/flink-lock-venv/bin/python -m pip freeze; } > requirements/flink-lock.txt.new
+	mv requirements/flink-lock.txt.new requirements/flink-lock.txt && rm -rf build/flink-lock-venv
+
+bench-flink: $(STAMP) $(FLINK_STAMP)
+	MPLBACKEND=Agg $(PY) benchmarks/bench_flink.py

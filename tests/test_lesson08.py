@@ -77,3 +77,45 @@ def test_parsing_dominates_the_train_step(r):
 def test_feature_store_counts_the_users_views(r):
     assert r["fs.top_user_views"] == r["fs.top_user_views_expected"] > 0
     assert r["fs.read_p50_ms"] < 10
+
+
+def test_safe_learner_input_validation(r):
+    assert r["safe.dead"] == 2
+
+
+def test_poisoning_burst_rolled_back(r):
+    assert r["safe.poison.checks_in_burst"] == 4 and r["safe.poison.rolled_back_in_burst"] == 4
+    assert r["safe.poison.rollbacks_outside"] == 0
+    assert r["safe.poison.min_z_in_burst"] > 2.33
+    assert r["safe.poison.peak_guard"] < 0.2 * r["safe.poison.peak_free"]
+    assert r["safe.poison.bots_in_holdout"] == 0
+    # over other streams ("6 of 6")
+    assert r["safe.poison_seeds.n"] == 6 and r["safe.poison_seeds.kept"] == 6
+    assert r["safe.poison_seeds.median_ratio"] < 0.5
+
+
+def test_many_bots_blind_spot(r):
+    assert r["safe.many_bots.in_holdout"] == 4
+    assert r["safe.many_bots.first_z"] < 2.33                       # missed at the first check
+    assert r["safe.many_bots.peak_guard"] > 3 * r["safe.poison.peak_guard"]
+
+
+def test_taste_shift_not_rolled_back(r):
+    assert r["safe.shift.rollbacks"] == 0
+    assert r["safe.shift.first_z"] < -3
+    assert r["safe.shift.end_learner"] < 0.1 * r["safe.shift.end_frozen"]
+
+
+def test_guard_false_alarm_rate(r):
+    assert r["safe.false_alarm.checks"] == 200
+    assert r["safe.false_alarm.rate"] <= 0.01
+    assert r["safe.false_alarm.upper"] < 0.03
+
+
+def test_canary_decisions(r):
+    assert r["canary.good.ctr_gap"] == pytest.approx(0.022, abs=0.002)
+    assert r["canary.bad.ctr_gap"] == pytest.approx(-0.019, abs=0.002)
+    assert r["canary.aa.ctr_gap"] == 0
+    assert r["canary.good.promoted"] >= 0.95 and r["canary.good.rolled_back_boundary"] == 0
+    assert r["canary.bad.promoted"] == 0 and r["canary.bad.rolled_back_boundary"] >= 0.95
+    assert r["canary.aa.promoted"] <= 0.025 and r["canary.aa.rolled_back_boundary"] <= 0.05

@@ -415,3 +415,144 @@ def test_feature_store_trims_old_entries(redis_server):
     assert 0 < r.ttl("fs-trim:1:views") <= 20
     with pytest.raises(ValueError, match="window_s"):
         FeatureStore(r, window_s=0)
+
+
+# --- safe online learner (equation RB) ---------------------------------------------------------
+
+from course_lib.streaming.canary import canary_users, run_canary  # noqa: E402
+from course_lib.streaming.safe import (SafeLearner, holdout_users, log_loss, run_scenario,  # noqa: E402
+                                       simulate_stream)
+
+
+def test_log_loss_by_hand():
+    assert log_loss(np.array([0.5, 0.9]), np.array([1.0, 0.0])) == pytest.approx([np.log(2), -np.log(0.1)])
+
+
+def test_holdout_is_a_fixed_share_of_users_and_never_trained_on():
+    users = np.arange(20_000)
+    assert holdout_users(users, 0.2).mean() == pytest.approx(0.2, abs=0.01)
+    assert (holdout_users(users, 0.2) == holdout_users(users, 0.2)).all()
+    s = simulate_stream(6000, seed=3)
+    learner = SafeLearner(5, 4, check_every=6000)
+    learner.learn(s["user"], s["arm"], s["r"], s["x"])
+    assert learner.held_out == holdout_users(s["user"], 0.2).sum()
+    assert learner.trained + learner.held_out == 6000
+    # training only on the non-holdout events, batch by batch, gives the same weights
+    keep = ~holdout_users(s["user"], 0.2)
+    ref = SafeLearner(5, 4, check_every=6000)
+    for i in range(0, 6000, 100):
+        sl = slice(i, i + 100)
+        k = keep[sl]
+        ref.model.partial_fit(s["arm"][sl][k], s["r"][sl][k], s["x"][sl][k])
+    np.testing.assert_allclose(learner.model.W, ref.model.W)
+
+
+def test_bad_messages_are_dead_letters_and_counted():
+    learner = SafeLearner(5, 4)
+    good = encode_events([0], [0.0], [1], [2], [0.2], [1], np.ones((1, 4)))
+    bad = [b"{oops", encode_event(1, 0.0, 1, 9, 0.2, 1, np.ones(4)), encode_event(2, 0.0, 1, 1, 0.2, 2, np.ones(4)),
+           encode_event(3, 0.0, 1, 1, 0.2, 1, [np.nan, 1, 1, 1]),
+           json.dumps({"id": 4, "ts": 0, "user": "bob", "arm": 1, "p": 0.2, "r": 1, "x": [1, 1, 1, 1]}).encode()]
+    dead = learner.handle(good + bad)
+    assert [i for i, _ in dead] == [1, 2, 3, 4, 5]
+    assert learner.dead["malformed"] == 2 and learner.dead["unknown_arm"] == 1
+    assert learner.dead["bad_reward"] == 1 and learner.dead["non_finite_context"] == 1
+    assert learner.trained + learner.held_out == 1
+
+
+def test_poisoning_burst_is_rolled_back():
+    """Over several streams the guard rolls the burst back in most; none of the 5 bots is in the holdout."""
+    kept = 0
+    for seed in range(6):
+        s = simulate_stream(40_000, seed=200 + seed, poison=(16_000, 24_000, 0.3), n_bots=5)
+        assert not holdout_users(np.unique(s["user"][s["bot"]]), 0.2).any()
+        (guard, loss_g), (_, loss_free) = run_scenario(s), run_scenario(s, guard=False)
+        burst = [c.rolled_back for c in guard.checks if 16_000 < c.events <= 24_000]
+        assert not any(c.rolled_back for c in guard.checks if c.events <= 16_000)
+        if sum(burst) >= 3 and loss_g.max() < 0.5 * loss_free.max():
+            kept += 1
+            assert guard.discarded > 0
+    assert kept >= 4, kept
+
+
+def test_taste_shift_is_not_rolled_back():
+    for seed in (0, 1, 2):
+        s = simulate_stream(30_000, seed=seed, shift_at=14_000)
+        guard, loss = run_scenario(s)
+        assert not any(c.rolled_back for c in guard.checks if c.events > 14_000), seed
+        first = next(c for c in guard.checks if c.events > 14_000)
+        assert first.z < -2 and first.loss_current < first.loss_backup
+
+
+def test_false_alarm_rate_on_stationary_streams():
+    """Monte Carlo over seeds: the share of checks that roll back a healthy learner is about alpha or less."""
+    backs = np.array([[c.rolled_back for c in run_scenario(simulate_stream(30_000, seed=500 + s), track=False,
+                                                              alpha=0.05)[0].checks] for s in range(12)])
+    rate = backs.mean()
+    assert backs.size == 12 * 15
+    assert rate < 0.05 + 3 * np.sqrt(0.05 * 0.95 / backs.size)
+
+
+def test_rollback_restores_the_backup_exactly():
+    s = simulate_stream(8000, seed=4, poison=(2000, 8000, 0.5), n_bots=3)
+    learner = SafeLearner(5, 4, check_every=2000)
+    learner.learn(s["user"][:2000], s["arm"][:2000], s["r"][:2000], s["x"][:2000])
+    backup = learner.model.W.copy()
+    learner.learn(s["user"][2000:4000], s["arm"][2000:4000], s["r"][2000:4000], s["x"][2000:4000])
+    assert learner.checks[-1].rolled_back
+    np.testing.assert_array_equal(learner.model.W, backup)
+
+
+def test_safe_learner_rejects_bad_parameters():
+    with pytest.raises(ValueError, match="holdout_share"):
+        SafeLearner(5, 4, holdout_share=1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        SafeLearner(5, 4, alpha=0)
+
+
+# --- canary rollout (equation CN) ----------------------------------------------------------------
+
+def test_canary_split_is_by_user_and_near_the_share():
+    users = np.arange(50_000)
+    c = canary_users(users, 0.2)
+    assert c.mean() == pytest.approx(0.2, abs=0.01)
+    assert (canary_users(users[::-1], 0.2) == c[::-1]).all()
+    # independent of the safe learner's holdout hash
+    assert (c & holdout_users(users, 0.2)).mean() == pytest.approx(0.04, abs=0.01)
+
+
+def test_canary_promotes_good_and_rolls_back_bad():
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, 10**6, 40_000)
+    base = np.full(40_000, 0.20)
+    good = run_canary(base, base + 0.03, users, share=0.3, n_runs=100, seed=1)
+    bad = run_canary(base, base - 0.03, users, share=0.3, n_runs=100, seed=2)
+    assert good.promoted.mean() > 0.9 and (good.decision == -1).sum() == 0
+    assert (bad.decision == -1).mean() > 0.9 and bad.promoted.sum() == 0
+
+
+def test_canary_false_promotion_rate_is_at_most_half_alpha():
+    rng = np.random.default_rng(1)
+    users = rng.integers(0, 10**6, 20_000)
+    p = np.full(20_000, 0.1)
+    res = run_canary(p, p, users, share=0.5, n_runs=2000, seed=3, alpha=0.05)
+    assert res.promoted.mean() < 0.025 + 3 * np.sqrt(0.025 * 0.975 / 2000)
+    assert res.bounds[0] > res.bounds[-1] > 1.96     # O'Brien-Fleming: strict early, near 1.96 at the end
+
+
+def test_canary_z_matches_two_proportion_test_at_the_last_look():
+    from course_lib.abtest.inference import two_proportion_z
+    rng = np.random.default_rng(2)
+    users = rng.integers(0, 10**6, 5000)
+    res = run_canary(np.full(5000, 0.1), np.full(5000, 0.1), users, n_looks=1, n_runs=1, seed=4)
+    cand = canary_users(users, 0.1)
+    clicks = np.random.default_rng(4).random((1, 5000)) < 0.1
+    z = two_proportion_z((clicks & cand).sum(), cand.sum(), (clicks & ~cand).sum(), (~cand).sum())
+    assert res.z[0, 0] == pytest.approx(float(z))
+
+
+def test_canary_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="same length"):
+        run_canary(np.full(10, 0.1), np.full(9, 0.1), np.arange(10))
+    with pytest.raises(ValueError, match="share"):
+        run_canary(np.full(10, 0.1), np.full(10, 0.1), np.arange(10), share=1.5)

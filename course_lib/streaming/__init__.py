@@ -11,6 +11,9 @@ Lesson 03's LinUCB taken apart into the components a production system has, one 
   versions published atomically (write the version, then swap the pointer).
 - ``serving``: a stateless scorer reading the latest version, top-k with propensities.
 - ``crash``: the exactly-once test, a trainer process killed with SIGKILL at random points.
+- ``safe``: an online learner guarded by a recent holdout, backups and a tested rollback (equation RB).
+- ``canary``: a new model version on a share of users, promoted or rolled back by lesson 07's
+  group-sequential test (equation CN).
 """
 
 from course_lib.streaming.events import (EVENT_FIELDS, DeadLetter, decode_event, encode_event, encode_events,

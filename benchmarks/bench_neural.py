@@ -3,6 +3,7 @@
     python benchmarks/bench_neural.py            # decisions + updates per second, CPU (and CUDA if present)
     python benchmarks/bench_neural.py --tune     # the exploration-scale sweep the notebook's defaults come from
     python benchmarks/bench_neural.py --tune-class   # the same for the classification bandits (0/1 rewards)
+    python benchmarks/bench_neural.py --tune-time    # the alpha sweep of section 10 (time-varying tastes, seed 100)
     python benchmarks/bench_neural.py --table    # all five deltas of Riquelme et al., longer runs, more seeds
 
 Speed: one decision (``select``) plus one update per step on the wheel (d = 3 with the intercept,
@@ -102,10 +103,46 @@ def table(T: int = 1000, n_seeds: int = 3, train_steps: int = 50) -> None:
         print(f"  {name:13s}" + "".join(f"{c:>22s}" for c in cells))
 
 
+def tune_time(n_visits: int = 2000, n_log: int = 5000, seed: int = 100) -> None:
+    """Section 10's sweep: cumulative regret per exploration scale on seed 100 (the notebook uses seeds 0, 1, 2)."""
+    from course_lib.contextual import LinUCB
+    from course_lib.neural import ColumnView, HyperBandit, SlidingWindowLinUCB
+    from course_lib.sim.loops import run_loop
+    from course_lib.sim.timevarying import TimeVaryingWorld
+    from course_lib.sim.world import load_world, random_timestamps
+
+    w = TimeVaryingWorld.from_world(load_world(), amplitude=2.0)
+    d, K, du = w.context_dim, w.n_products, w.n_user_features
+    user, tcols = list(range(du)), list(range(du, d))
+    rng = np.random.default_rng(seed)
+    lu, lp = rng.integers(0, w.n_users, n_log), rng.integers(0, K, n_log)
+    lt = random_timestamps(n_log, rng, start="2024-01-29 00:00", end="2024-02-05 00:00")
+    lc, LX = w.sample_clicks(lu, lp, lt, rng), w.context(lu, lt)
+    net = dict(rank=4, hidden=32, train_every=250, train_steps=20, batch_size=128, device="cpu")
+    makers = {
+        "LinUCB": lambda a: ColumnView(LinUCB(K, du, alpha=a), user, d).partial_fit(lp, lc, LX),
+        "LinUCB + time": lambda a: LinUCB(K, d, alpha=a).partial_fit(lp, lc, LX),
+        "sliding LinUCB": lambda a: ColumnView(SlidingWindowLinUCB(K, du, window=1000, alpha=a), user, d)
+        .partial_fit(lp, lc, LX),
+        "HyperBandit": lambda a: HyperBandit(K, d, w.product_features, user, tcols, alpha=a, seed=seed, **net)
+        .warm_start(lp, lc, LX, steps=100),
+        "HyperBandit, no time": lambda a: HyperBandit(K, d, w.product_features, user, tcols, alpha=a, seed=seed,
+                                                      use_time=False, **net).warm_start(lp, lc, LX, steps=100),
+    }
+    print(f"cumulative regret after {n_visits} visits, seed {seed}, per alpha:")
+    for name, make_one in makers.items():
+        cells = []
+        for a in (0.1, 0.3, 1.0):
+            r = run_loop(w, make_one(a), n_visits, seed=seed, batch=10, chronological=True)
+            cells.append(f"{a}: {(r.p_best - r.p_slate).sum():6.1f}")
+        print(f"  {name:22s}" + "   ".join(cells))
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--tune-class", action="store_true")
+    ap.add_argument("--tune-time", action="store_true")
     ap.add_argument("--table", action="store_true")
     ap.add_argument("--steps", type=int, default=1000)
     args = ap.parse_args()
@@ -113,6 +150,8 @@ if __name__ == "__main__":
         tune()
     elif args.tune_class:
         tune_class()
+    elif args.tune_time:
+        tune_time()
     elif args.table:
         table(T=args.steps)
     else:

@@ -51,7 +51,8 @@ from course_lib.validate import integer, number
 
 __all__ = ["default_device", "MLP", "NoiseBandit", "NeuralLinear", "NeuralUCB", "NeuralTS",
            "UniformPolicy", "gradient_features", "gradient_features_loop", "mlp_gradients",
-           "neural_linear_update", "neural_ucb_bonus"]
+           "neural_linear_update", "neural_ucb_bonus", "ColumnView", "SlidingWindowLinUCB", "HyperNet",
+           "HyperBandit"]
 
 
 def default_device() -> torch.device:
@@ -526,6 +527,27 @@ class NeuralLinear(_NeuralBandit):
     def _posterior(self) -> dict[str, np.ndarray]:
         return {"A_inv": self.A_inv, "b": self.b}
 
+    def warm_start(self, arms: Any, rewards: Any, contexts: Any, steps: int | None = None) -> NeuralLinear:
+        """Add a logged batch to the buffer at once, train ``steps`` steps (default ``train_steps``), and
+        recompute the posterior on the new features: the offline start lesson 03 gives LinUCB with the log."""
+        X = self._contexts(contexts)
+        a = _check_arms(arms, self.n_arms)
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if not (len(a) == len(r) == len(X)) or not np.isfinite(r).all():
+            raise ValueError(f"arms, rewards and contexts need the same length and finite rewards, "
+                             f"got lengths {len(a)}, {len(r)}, {len(X)}")
+        self.X, self.arms, self.rewards = np.vstack([self.X, X]), np.append(self.arms, a), np.append(self.rewards, r)
+        self.t += len(a)
+        saved = self.train_steps
+        self.train_steps = saved if steps is None else integer("steps", steps, low=0)
+        try:
+            self.train()
+        finally:
+            self.train_steps = saved
+        if self.train_steps == 0 or steps == 0:
+            self._after_train()
+        return self
+
 
 class _GradientBandit(_NeuralBandit):
     """Shared by NeuralUCB and NeuralTS: ``Z^{-1}`` (exact) or ``diag Z`` (``z="diag"``), equation Z."""
@@ -640,3 +662,405 @@ def neural_linear_update(A_inv: np.ndarray, b: np.ndarray, phi: np.ndarray,
 def neural_ucb_bonus(g: np.ndarray, Z_inv: np.ndarray, m: int, gamma: float) -> float:
     """Reference: NeuralUCB's exploration bonus ``gamma sqrt(g^T Z^{-1} g / m)`` (equation NUCB)."""
     return float(gamma * np.sqrt(g @ Z_inv @ g / m))
+
+
+# ----------------------------------------------------------------------------- time-varying tastes
+
+
+class ColumnView:
+    """A contextual bandit that sees only some columns of the context (e.g. LinUCB without time features).
+
+    ``ColumnView(LinUCB(K, len(columns)), columns, n_features)``: contexts of width ``n_features`` are
+    cut to ``columns`` before they reach ``policy``; every verb and the state are the inner policy's.
+    """
+
+    def __init__(self, policy: Any, columns: Sequence[int], n_features: int):
+        self.n_features = integer("n_features", n_features, low=1)
+        self.columns = np.asarray(columns, dtype=int)
+        if self.columns.ndim != 1 or self.columns.size == 0 or self.columns.min() < 0 \
+                or self.columns.max() >= self.n_features:
+            raise ValueError(f"columns must be a non-empty list of indices in [0, {self.n_features}), got {columns!r}")
+        if policy.n_features != len(self.columns):
+            raise ValueError(f"the inner policy expects {policy.n_features} features but columns selects "
+                             f"{len(self.columns)}; build it with n_features=len(columns)")
+        self.policy = policy
+
+    @property
+    def n_arms(self) -> int:
+        return self.policy.n_arms
+
+    def _cut(self, contexts: Any) -> np.ndarray:
+        return _check_contexts(contexts, self.n_features)[:, self.columns]
+
+    def select(self, context: Any) -> int:
+        return int(self.policy.predict(self._cut(context))[0, 0])
+
+    def update(self, arm: int, reward: float, context: Any) -> ColumnView:
+        self.policy.update(arm, reward, self._cut(context)[0])
+        return self
+
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> ColumnView:
+        self.policy.partial_fit(arms, rewards, self._cut(contexts))
+        return self
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        return self.policy.predict_expectations(self._cut(contexts))
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        return self.policy.predict(self._cut(contexts), k)
+
+    def action_probabilities(self, contexts: Any) -> np.ndarray:
+        return self.policy.action_probabilities(self._cut(contexts))
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.policy.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> ColumnView:
+        self.policy.load_state_dict(state)
+        return self
+
+
+class SlidingWindowLinUCB:
+    """Disjoint LinUCB on the last ``window`` events only (a minimal sliding-window LinUCB).
+
+    Each arm keeps ``A_a^{-1}`` and ``b_a`` of the events inside the window: an arriving event is
+    added by Sherman-Morrison, the event that leaves the window is removed by the downdate
+    ``(A - x x^T)^{-1} = A^{-1} + A^{-1} x x^T A^{-1} / (1 - x^T A^{-1} x)``.  Score as LinUCB:
+    ``x^T theta_a + alpha sqrt(x^T A_a^{-1} x)``.  Time enters only as "forget what is old".
+    """
+
+    def __init__(self, n_arms: int, n_features: int, window: int = 1000, alpha: float = 1.0,
+                 l2_lambda: float = 1.0):
+        self.n_arms = integer("n_arms", n_arms, low=1)
+        self.n_features = integer("n_features", n_features, low=1)
+        self.window = integer("window", window, low=1)
+        self.alpha = number("alpha", alpha, low=0)
+        self.l2_lambda = number("l2_lambda", l2_lambda, low=0, low_open=True)
+        d = self.n_features
+        self.A_inv = np.broadcast_to(np.eye(d) / self.l2_lambda, (self.n_arms, d, d)).copy()
+        self.b = np.zeros((self.n_arms, d))
+        self.buf_X = np.zeros((self.window, d))
+        self.buf_arm = np.full(self.window, -1)
+        self.buf_r = np.zeros(self.window)
+        self.t = 0
+
+    def _rank_one(self, arm: int, x: np.ndarray, sign: float) -> None:
+        A = self.A_inv[arm]
+        Ax = A @ x
+        A -= sign * np.outer(Ax, Ax) / (1.0 + sign * (x @ Ax))
+
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> SlidingWindowLinUCB:
+        """Events in order: each enters the window, the oldest leaves once ``window`` are held."""
+        X = _check_contexts(contexts, self.n_features)
+        a = _check_arms(arms, self.n_arms)
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if not (len(a) == len(r) == len(X)) or not np.isfinite(r).all():
+            raise ValueError(f"arms, rewards and contexts need the same length and finite rewards, "
+                             f"got lengths {len(a)}, {len(r)}, {len(X)}")
+        for i in range(len(a)):
+            slot = self.t % self.window
+            old = self.buf_arm[slot]
+            if old >= 0:
+                self._rank_one(old, self.buf_X[slot], -1.0)
+                self.b[old] -= self.buf_r[slot] * self.buf_X[slot]
+            self._rank_one(int(a[i]), X[i], 1.0)
+            self.b[a[i]] += r[i] * X[i]
+            self.buf_X[slot], self.buf_arm[slot], self.buf_r[slot] = X[i], a[i], r[i]
+            self.t += 1
+        return self
+
+    def update(self, arm: int, reward: float, context: Any) -> SlidingWindowLinUCB:
+        return self.partial_fit([arm], [reward], np.atleast_2d(context))
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        X = _check_contexts(contexts, self.n_features)
+        theta = np.einsum("kij,kj->ki", self.A_inv, self.b)
+        quad = np.einsum("nj,kij,ni->nk", X, self.A_inv, X)
+        return X @ theta.T + self.alpha * np.sqrt(np.maximum(quad, 0.0))
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        return _top_k(self.predict_expectations(contexts), k)
+
+    def select(self, context: Any) -> int:
+        return int(self.predict(np.atleast_2d(context))[0, 0])
+
+    def action_probabilities(self, contexts: Any) -> np.ndarray:
+        """Exact: deterministic, one-hot on the top arm."""
+        return np.eye(self.n_arms)[self.predict(contexts)[:, 0]]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"A_inv": self.A_inv.copy(), "b": self.b.copy(), "buf_X": self.buf_X.copy(),
+                "buf_arm": self.buf_arm.copy(), "buf_r": self.buf_r.copy(), "t": int(self.t)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> SlidingWindowLinUCB:
+        for k in ("A_inv", "b", "buf_X", "buf_r"):
+            setattr(self, k, np.asarray(state[k], dtype=float).copy())
+        self.buf_arm = np.asarray(state["buf_arm"], dtype=int).copy()
+        self.t = int(state["t"])
+        return self
+
+
+class HyperNet(nn.Module):
+    """The hypernetwork of HyperBandit: time features ``tau`` -> the low-rank factors ``U(tau), V(tau)``.
+
+    ``tau (n, d_tau) -> hidden (ReLU) -> (n, d_u r + d_i r)``, reshaped to ``U (n, d_u, r)`` and
+    ``V (n, d_i, r)``; the preference matrix is ``Theta(tau) = U(tau) V(tau)^T`` (rank ``r``).
+    """
+
+    def __init__(self, d_tau: int, d_user: int, d_item: int, rank: int, hidden: int = 32):
+        super().__init__()
+        self.d_user, self.d_item, self.rank = d_user, d_item, rank
+        self.body = nn.Sequential(nn.Linear(d_tau, hidden), nn.ReLU(), nn.Linear(hidden, (d_user + d_item) * rank))
+
+    def forward(self, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.body(tau)
+        cut = self.d_user * self.rank
+        return (out[:, :cut].reshape(-1, self.d_user, self.rank),
+                out[:, cut:].reshape(-1, self.d_item, self.rank))
+
+
+class HyperBandit:
+    """HyperBandit (Shen, Zhang, Wei and Xu, CIKM 2023), as this lesson implements it (equation HB).
+
+    A hypernetwork maps the time features ``tau`` of a visit (day of week, period of day) to the
+    factors of a low-rank preference matrix ``Theta(tau) = U(tau) V(tau)^T`` that scores a user-item
+    pair ``x_u^T Theta(tau) y_a`` (``x_u``: the user columns of the context, ``y_a``: the item's
+    features, each with a constant 1 appended).  Exploration is UCB on the low-rank factors: with
+    ``z = U(tau)^T x_u`` (the user in the ``r``-dimensional latent space), each item keeps a ridge
+    correction ``beta_a`` of its latent vector with ``A_a = lambda I + sum z z^T`` and
+    ``b_a = sum (r - x^T Theta y_a) z``, and scores
+
+        p_a = z^T (V(tau)^T y_a + beta_a) + alpha sqrt(z^T A_a^{-1} z)                      (HB)
+
+    The hypernetwork is trained on the stream: every ``train_every`` events, ``train_steps`` Adam
+    steps of squared error on the last ``buffer`` events; then ``A_a, b_a`` are recomputed on the
+    new factors (as NeuralLinear does after a retrain).  ``use_time=False`` feeds the hypernetwork a
+    constant: the same low-rank bandit without time (an ablation).
+    """
+
+    def __init__(self, n_arms: int, n_features: int, item_features: Any, user_columns: Sequence[int],
+                 time_columns: Sequence[int], rank: int = 4, hidden: int = 32, alpha: float = 0.5,
+                 l2_lambda: float = 1.0, lr: float = 0.01, train_every: int = 100, train_steps: int = 30,
+                 batch_size: int = 256, buffer: int = 5000, use_time: bool = True, seed: int = 0,
+                 device: str | torch.device | None = None):
+        self.n_arms = integer("n_arms", n_arms, low=1)
+        self.n_features = integer("n_features", n_features, low=1)
+        Y = np.asarray(item_features, dtype=float)
+        if Y.ndim != 2 or len(Y) != self.n_arms or not np.isfinite(Y).all():
+            raise ValueError(f"item_features must be a finite (n_arms={self.n_arms}, d_item) array, "
+                             f"got shape {Y.shape}")
+        self.Y = np.column_stack([Y, np.ones(len(Y))])
+        self.user_columns = self._columns("user_columns", user_columns)
+        self.time_columns = self._columns("time_columns", time_columns)
+        self.rank = integer("rank", rank, low=1)
+        self.alpha = number("alpha", alpha, low=0)
+        self.l2_lambda = number("l2_lambda", l2_lambda, low=0, low_open=True)
+        self.lr = number("lr", lr, low=0, low_open=True)
+        self.train_every = integer("train_every", train_every, low=1)
+        self.train_steps = integer("train_steps", train_steps, low=0)
+        self.batch_size = integer("batch_size", batch_size, low=1)
+        self.buffer = integer("buffer", buffer, low=1)
+        self.use_time = bool(use_time)
+        self.seed = integer("seed", seed, low=0)
+        self.device = torch.device(device) if device is not None else default_device()
+        d_tau = len(self.time_columns) if self.use_time else 1
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.net = HyperNet(d_tau, len(self.user_columns) + 1, self.Y.shape[1], self.rank,
+                                integer("hidden", hidden, low=1)).to(self.device, torch.float64)
+        self.rng = np.random.default_rng(self.seed)
+        r = self.rank
+        self.A_inv = np.broadcast_to(np.eye(r) / self.l2_lambda, (self.n_arms, r, r)).copy()
+        self.b = np.zeros((self.n_arms, r))
+        self.X = np.zeros((0, self.n_features))
+        self.arms = np.zeros(0, dtype=int)
+        self.rewards = np.zeros(0)
+        self.t = 0
+        self._version = 0  # bumped when the weights change: the NumPy copy is keyed on it
+        self._np_weights: tuple[int, list[np.ndarray]] | None = None
+
+    def _columns(self, name: str, columns: Sequence[int]) -> np.ndarray:
+        c = np.asarray(columns, dtype=int)
+        if c.ndim != 1 or c.size == 0 or c.min() < 0 or c.max() >= self.n_features:
+            raise ValueError(f"{name} must be a non-empty list of context columns in [0, {self.n_features}), "
+                             f"got {columns!r}")
+        return c
+
+    # --- the model
+    def _split(self, X: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(tau, x_u)`` tensors of validated contexts (a constant appended to ``x_u``; ``tau = 1`` without time)."""
+        tau = X[:, self.time_columns] if self.use_time else np.ones((len(X), 1))
+        xu = np.column_stack([X[:, self.user_columns], np.ones(len(X))])
+        return (torch.as_tensor(tau, device=self.device, dtype=torch.float64),
+                torch.as_tensor(xu, device=self.device, dtype=torch.float64))
+
+    def factors(self, contexts: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(z, W)``: the user's latent vector ``U(tau)^T x_u`` ``(n, r)`` and every item's ``V(tau)^T y_a`` ``(n, K, r)``."""
+        X = _check_contexts(contexts, self.n_features)
+        tau = X[:, self.time_columns] if self.use_time else np.ones((len(X), 1))
+        xu = np.column_stack([X[:, self.user_columns], np.ones(len(X))])
+        W1, c1, W2, c2 = self._numpy_weights()   # the same forward pass in NumPy: no per-call torch overhead
+        out = np.maximum(tau @ W1.T + c1, 0.0) @ W2.T + c2
+        cut, r = self.net.d_user * self.rank, self.rank
+        U = out[:, :cut].reshape(len(X), -1, r)
+        V = out[:, cut:].reshape(len(X), -1, r)
+        return (xu[:, None, :] @ U)[:, 0], self.Y[None] @ V   # (n, r), (n, K, r)
+
+    def _chosen_factors(self, X: np.ndarray, arms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``z`` and the chosen item's ``V(tau)^T y_a`` per row, ``(n, r)`` each (no ``(n, K, r)`` array)."""
+        tau = X[:, self.time_columns] if self.use_time else np.ones((len(X), 1))
+        xu = np.column_stack([X[:, self.user_columns], np.ones(len(X))])
+        W1, c1, W2, c2 = self._numpy_weights()
+        out = np.maximum(tau @ W1.T + c1, 0.0) @ W2.T + c2
+        cut, r = self.net.d_user * self.rank, self.rank
+        U = out[:, :cut].reshape(len(X), -1, r)
+        V = out[:, cut:].reshape(len(X), -1, r)
+        return (xu[:, None, :] @ U)[:, 0], (self.Y[arms][:, None, :] @ V)[:, 0]
+
+    def warm_start(self, arms: Any, rewards: Any, contexts: Any, steps: int = 200) -> HyperBandit:
+        """Start from a logged batch (lesson 03's offline start): into the buffer, ``steps`` training steps, ``A, b``."""
+        X = _check_contexts(contexts, self.n_features)
+        a = _check_arms(arms, self.n_arms)
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if not (len(a) == len(r) == len(X)) or not np.isfinite(r).all():
+            raise ValueError(f"arms, rewards and contexts need the same length and finite rewards, "
+                             f"got lengths {len(a)}, {len(r)}, {len(X)}")
+        self.X = np.vstack([self.X, X])[-self.buffer:]
+        self.arms = np.append(self.arms, a)[-self.buffer:]
+        self.rewards = np.append(self.rewards, r)[-self.buffer:]
+        saved, self.train_steps = self.train_steps, integer("steps", steps, low=0)
+        try:
+            self.train()
+        finally:
+            self.train_steps = saved
+        return self
+
+    def _numpy_weights(self) -> list[np.ndarray]:
+        if self._np_weights is None or self._np_weights[0] != self._version:
+            self._np_weights = (self._version, [p.detach().cpu().numpy() for p in self.net.parameters()])
+        return self._np_weights[1]
+
+    def preference_matrix(self, contexts: Any) -> np.ndarray:
+        """``Theta(tau) = U(tau) V(tau)^T`` per context, ``(n, d_u + 1, d_i + 1)``, rank at most ``r``."""
+        X = _check_contexts(contexts, self.n_features)
+        tau, _ = self._split(X)
+        with torch.no_grad():
+            U, V = self.net(tau)
+            return (U @ V.transpose(1, 2)).cpu().numpy()
+
+    def network_scores(self, contexts: Any) -> np.ndarray:
+        """``x_u^T Theta(tau) y_a`` for every context and item, ``(n, K)``: the hypernetwork's prediction."""
+        z, W = self.factors(contexts)
+        return np.einsum("nr,nkr->nk", z, W)
+
+    def predict_expectations(self, contexts: Any) -> np.ndarray:
+        """UCB scores of equation HB, ``(n, n_arms)``."""
+        z, W = self.factors(contexts)
+        K, r = self.n_arms, self.rank
+        beta = (self.A_inv @ self.b[:, :, None])[:, :, 0]
+        mean = (W @ z[:, :, None])[:, :, 0] + z @ beta.T
+        Az = (self.A_inv.reshape(K * r, r) @ z.T).reshape(K, r, -1)          # A_a^{-1} z, (K, r, n)
+        quad = (Az * z.T[None]).sum(axis=1).T                                  # z^T A_a^{-1} z, (n, K)
+        return mean + self.alpha * np.sqrt(np.maximum(quad, 0.0))
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        return _top_k(self.predict_expectations(contexts), k)
+
+    def select(self, context: Any) -> int:
+        return int(self.predict(np.atleast_2d(context))[0, 0])
+
+    def action_probabilities(self, contexts: Any) -> np.ndarray:
+        """Exact: deterministic, one-hot on the top arm."""
+        return np.eye(self.n_arms)[self.predict(contexts)[:, 0]]
+
+    # --- learning
+    def update(self, arm: int, reward: float, context: Any) -> HyperBandit:
+        return self.partial_fit([arm], [reward], np.atleast_2d(context))
+
+    def partial_fit(self, arms: Any, rewards: Any, contexts: Any) -> HyperBandit:
+        """Events in order: rank-one update of the item's ``A^{-1}``, ``b += residual z``; retrain every ``train_every``."""
+        X = _check_contexts(contexts, self.n_features)
+        a = _check_arms(arms, self.n_arms)
+        r = np.atleast_1d(np.asarray(rewards, dtype=float))
+        if not (len(a) == len(r) == len(X)):
+            raise ValueError(f"arms, rewards and contexts need the same length, got {len(a)}, {len(r)}, {len(X)}")
+        if not np.isfinite(r).all():
+            raise ValueError("rewards contain NaN or infinite values")
+        start = 0
+        while start < len(a):
+            stop = min(len(a), start + self.train_every - self.t % self.train_every)
+            z, W = self.factors(X[start:stop])
+            for i in range(stop - start):
+                arm, zi = int(a[start + i]), z[i]
+                Az = self.A_inv[arm] @ zi
+                self.A_inv[arm] -= np.outer(Az, Az) / (1.0 + zi @ Az)
+                self.b[arm] += (r[start + i] - zi @ W[i, arm]) * zi
+            self.X = np.vstack([self.X, X[start:stop]])[-self.buffer:]
+            self.arms = np.append(self.arms, a[start:stop])[-self.buffer:]
+            self.rewards = np.append(self.rewards, r[start:stop])[-self.buffer:]
+            self.t += stop - start
+            start = stop
+            if self.t % self.train_every == 0:
+                self.train()
+        return self
+
+    def train(self) -> HyperBandit:
+        """``train_steps`` Adam steps on ``mean (x_u^T Theta(tau) y_a - r)^2 / 2`` over the buffer, then recompute ``A, b``."""
+        n = len(self.rewards)
+        if n == 0:
+            return self
+        if self.train_steps:
+            tau, xu = self._split(self.X)
+            Y = torch.as_tensor(self.Y, device=self.device, dtype=torch.float64)
+            a = torch.as_tensor(self.arms, device=self.device)
+            r = torch.as_tensor(self.rewards, device=self.device, dtype=torch.float64)
+            params = list(self.net.parameters())
+            m1 = [torch.zeros_like(p) for p in params]
+            m2 = [torch.zeros_like(p) for p in params]
+            beta1, beta2, eps = 0.9, 0.999, 1e-8
+            for step in range(1, self.train_steps + 1):
+                idx = torch.as_tensor(self.rng.choice(n, min(n, self.batch_size), replace=False), device=self.device)
+                U, V = self.net(tau[idx])
+                z = (xu[idx][:, None, :] @ U)[:, 0]
+                w = (Y[a[idx]][:, None, :] @ V)[:, 0]
+                loss = 0.5 * (((z * w).sum(1) - r[idx]) ** 2).mean()
+                g = torch.autograd.grad(loss, params)
+                with torch.no_grad():
+                    torch._foreach_mul_(m1, beta1)
+                    torch._foreach_add_(m1, g, alpha=1 - beta1)
+                    torch._foreach_mul_(m2, beta2)
+                    torch._foreach_addcmul_(m2, g, g, value=1 - beta2)
+                    denom = torch._foreach_sqrt(torch._foreach_div(m2, 1 - beta2 ** step))
+                    torch._foreach_add_(denom, eps)
+                    torch._foreach_addcdiv_(params, m1, denom, value=-self.lr / (1 - beta1 ** step))
+            self._version += 1
+        z, w = self._chosen_factors(self.X, self.arms)
+        resid = self.rewards - np.einsum("nr,nr->n", z, w)
+        onehot = np.zeros((n, self.n_arms))
+        onehot[np.arange(n), self.arms] = 1.0                                  # sums per item as one product
+        zz = (z[:, :, None] * z[:, None, :]).reshape(n, -1)
+        A = self.l2_lambda * np.eye(self.rank) + (onehot.T @ zz).reshape(self.n_arms, self.rank, self.rank)
+        self.A_inv = np.linalg.inv(A)
+        self.b = onehot.T @ (resid[:, None] * z)
+        return self
+
+    # --- state
+    def state_dict(self) -> dict[str, Any]:
+        """Hypernetwork weights (``net.<name>``), ``A_inv``, ``b``, buffer, counter and RNG state."""
+        state: dict[str, Any] = {f"net.{k}": v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+        state.update(A_inv=self.A_inv.copy(), b=self.b.copy(), X=self.X.copy(), arms=self.arms.copy(),
+                     rewards=self.rewards.copy(), t=int(self.t), rng=copy.deepcopy(self.rng.bit_generator.state))
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> HyperBandit:
+        self.net.load_state_dict({k[4:]: torch.as_tensor(np.asarray(v), device=self.device, dtype=torch.float64)
+                                  for k, v in state.items() if k.startswith("net.")})
+        self.A_inv = np.asarray(state["A_inv"], dtype=float).copy()
+        self.b = np.asarray(state["b"], dtype=float).copy()
+        self.X = np.asarray(state["X"], dtype=float).reshape(-1, self.n_features).copy()
+        self.arms = np.asarray(state["arms"], dtype=int).copy()
+        self.rewards = np.asarray(state["rewards"], dtype=float).copy()
+        self.t = int(state["t"])
+        self._version += 1
+        self.rng.bit_generator.state = _rng_state(state["rng"])
+        return self

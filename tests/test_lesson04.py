@@ -66,3 +66,39 @@ def test_memory_counts(r):
     P = 3 * 32 + 32 + 32 * 5 + 5
     assert r["memory.wheel.neural_ucb_exact"] == P + P * P
     assert r["memory.digits.neural_ucb_exact"] > 100 * r["memory.digits.linucb"]
+
+
+SEGMENTS = ("young users", "other users", "young, weekend")
+TIME = ("LinUCB", "LinUCB + time", "sliding LinUCB", "HyperBandit", "HyperBandit, no time")
+
+
+def test_product_world_pricey_rule_touches_few_products(r):
+    assert r["product.n_pricey"] == 6
+    assert r["product.young_share"] == pytest.approx(0.26, abs=0.02)
+    # "LinUCB almost never shows them to young users"; NeuralLinear more often, not less
+    assert r["product.LinUCB.pricey_to_young"] < 0.02
+    assert r["product.NeuralLinear.pricey_to_young"] > r["product.LinUCB.pricey_to_young"]
+
+
+def test_product_world_linucb_is_at_least_as_good_and_cheaper(r):
+    for seg in SEGMENTS:   # "lower on every segment"
+        assert r[f"product.NeuralLinear.{seg}"] < r[f"product.LinUCB.{seg}"], seg
+    assert r["product.LinUCB.young users"] == pytest.approx(0.212, abs=0.02)
+    assert r["product.gap_young"] == pytest.approx(-0.036, abs=0.02)
+    assert r["product.gap_young"] < 0
+    assert r["product.LinUCB.regret_per_visit"] < r["product.NeuralLinear.regret_per_visit"]
+    assert r["product.speed_ratio"] > 2      # "many times as long" (timings vary; the order does not)
+
+
+def test_hyperbandit_wins_on_time_varying_tastes_because_of_time(r):
+    assert r["time.best"] == "HyperBandit"
+    assert r["time.HyperBandit"] == pytest.approx(272, rel=0.15)
+    assert r["time.hb_vs_linucb_time"] == pytest.approx(0.62, abs=0.1)
+    assert r["time.hb_vs_no_time"] == pytest.approx(0.53, abs=0.1)
+    # "the ablation lands among the LinUCBs without time and behind LinUCB with time features"
+    assert r["time.LinUCB + time"] < r["time.HyperBandit, no time"] < r["time.LinUCB"]
+    assert r["time.LinUCB + time"] < r["time.LinUCB"]
+    # the sliding window helps plain LinUCB little, if at all
+    assert abs(r["time.sliding LinUCB"] - r["time.LinUCB"]) < 0.15 * r["time.LinUCB"]
+    for name in TIME:
+        assert r[f"time.{name}"] < r["time.random_last_seed"], name

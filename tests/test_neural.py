@@ -322,3 +322,163 @@ def test_numpy_forward_equals_torch_forward():
             want_phi = p.model.features(torch.as_tensor(X)).numpy()
         assert np.allclose(p.network_scores(X), want_f, atol=1e-12)
         assert np.allclose(p.features(X), want_phi, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- time-varying tastes (section 10)
+
+from course_lib.neural import ColumnView, HyperBandit, SlidingWindowLinUCB  # noqa: E402
+from course_lib.sim.timevarying import TimeVaryingWorld, day_and_period, time_features_week  # noqa: E402
+
+
+def small_hyper(**kw):
+    rng = np.random.default_rng(0)
+    Y = rng.standard_normal((4, 2))
+    # context: two user columns, then three time columns
+    args = dict(rank=2, hidden=6, train_every=7, train_steps=3, batch_size=8, seed=1, **CPU)
+    return HyperBandit(4, 5, Y, [0, 1], [2, 3, 4], **{**args, **kw})
+
+
+def test_hypernetwork_output_shapes_and_low_rank_score_by_hand():
+    p = small_hyper()
+    X = np.array([[0.5, -1.0, 1.0, 0.0, 0.0], [2.0, 0.3, 0.0, 1.0, 0.0]])
+    z, W = p.factors(X)
+    assert z.shape == (2, 2) and W.shape == (2, 4, 2)
+    Theta = p.preference_matrix(X)
+    assert Theta.shape == (2, 3, 3)                           # (d_u + 1) x (d_i + 1), constants appended
+    assert np.linalg.matrix_rank(Theta[0]) <= 2
+    # by hand: U, V straight from the torch module, score x_u^T U V^T y_a
+    with torch.no_grad():
+        U, V = p.net(torch.as_tensor(X[:, 2:], dtype=torch.float64))
+    U, V = U.numpy(), V.numpy()
+    xu = np.array([0.5, -1.0, 1.0])
+    ya = np.append(p.Y[3, :2], 1.0)
+    assert p.network_scores(X)[0, 3] == pytest.approx(xu @ U[0] @ V[0].T @ ya, rel=1e-12)
+    np.testing.assert_allclose(Theta[0], U[0] @ V[0].T, rtol=1e-12)
+    # with no data yet beta = 0 and A = lambda I: score = z^T w_a + alpha |z| / sqrt(lambda)
+    s = p.predict_expectations(X[:1])[0]
+    np.testing.assert_allclose(s, W[0] @ z[0] + p.alpha * np.linalg.norm(z[0]), rtol=1e-12)
+
+
+def test_hyperbandit_ridge_statistics_match_a_direct_computation():
+    p = small_hyper(train_steps=0)
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.standard_normal((5, 2)), np.eye(3)[rng.integers(0, 3, 5)]])
+    arms, r = np.array([0, 2, 2, 1, 2]), rng.random(5)
+    z, W = p.factors(X)
+    p.partial_fit(arms, r, X)
+    A = np.eye(2) + sum(np.outer(z[i], z[i]) for i in range(5) if arms[i] == 2)
+    b = sum((r[i] - z[i] @ W[i, 2]) * z[i] for i in range(5) if arms[i] == 2)
+    np.testing.assert_allclose(np.linalg.inv(p.A_inv[2]), A, atol=1e-10)
+    np.testing.assert_allclose(p.b[2], b, atol=1e-12)
+
+
+def test_hyperbandit_without_time_ignores_the_time_columns():
+    p = small_hyper(use_time=False)
+    X = np.array([[0.5, -1.0, 1.0, 0.0, 0.0], [0.5, -1.0, 0.0, 0.0, 1.0]])
+    s = p.predict_expectations(X)
+    np.testing.assert_allclose(s[0], s[1])
+    q = small_hyper()
+    assert not np.allclose(q.predict_expectations(X)[0], q.predict_expectations(X)[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: small_hyper(seed=s),
+    lambda s: SlidingWindowLinUCB(4, 5, window=6, alpha=0.5),
+    lambda s: ColumnView(LinUCB(4, 2, alpha=0.5), [0, 3], 5),
+])
+def test_time_policies_follow_the_protocol_and_round_trip(make, tmp_path):
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.standard_normal((40, 2)), np.eye(3)[rng.integers(0, 3, 40)]])
+    arms, r = rng.integers(0, 4, 40), rng.random(40)
+    p = make(1)
+    assert isinstance(p, ContextualBandit)
+    for i in range(20):
+        p.update(int(p.select(X[i])), float(r[i]), X[i])
+    p.partial_fit(arms[20:30], r[20:30], X[20:30])
+    probs = p.action_probabilities(X[:5])
+    assert probs.shape == (5, 4) and np.allclose(probs.sum(1), 1)
+    q = load_state(make(7), save_state(p, tmp_path / "p.npz"))
+    np.testing.assert_array_equal(p.predict_expectations(X), q.predict_expectations(X))
+    p.partial_fit(arms[30:], r[30:], X[30:])
+    q.partial_fit(arms[30:], r[30:], X[30:])
+    np.testing.assert_array_equal(p.predict(X, k=2), q.predict(X, k=2))
+
+
+def test_sliding_window_linucb_equals_linucb_on_the_last_window():
+    rng = np.random.default_rng(5)
+    X, arms, r = rng.standard_normal((30, 3)), rng.integers(0, 2, 30), rng.random(30)
+    sw = SlidingWindowLinUCB(2, 3, window=8, alpha=0.7).partial_fit(arms, r, X)
+    ref = LinUCB(2, 3, alpha=0.7).partial_fit(arms[-8:], r[-8:], X[-8:])
+    np.testing.assert_allclose(sw.predict_expectations(X), ref.predict_expectations(X), atol=1e-9)
+
+
+def test_column_view_is_the_inner_policy_on_the_columns():
+    rng = np.random.default_rng(6)
+    X, arms, r = rng.standard_normal((20, 5)), rng.integers(0, 3, 20), rng.random(20)
+    view = ColumnView(LinUCB(3, 2, alpha=0.4), [1, 4], 5).partial_fit(arms, r, X)
+    ref = LinUCB(3, 2, alpha=0.4).partial_fit(arms, r, X[:, [1, 4]])
+    np.testing.assert_allclose(view.predict_expectations(X), ref.predict_expectations(X[:, [1, 4]]))
+
+
+def test_time_policies_reject_bad_input():
+    p = small_hyper()
+    with pytest.raises(ValueError, match="5 features"):
+        p.select(np.zeros(4))
+    with pytest.raises(ValueError, match="NaN"):
+        p.select(np.array([np.nan, 0, 1, 0, 0]))
+    with pytest.raises(ValueError, match="unknown arm"):
+        p.update(4, 1.0, np.zeros(5))
+    with pytest.raises(ValueError, match="item_features"):
+        HyperBandit(4, 5, np.zeros((3, 2)), [0, 1], [2, 3, 4])
+    with pytest.raises(ValueError, match="time_columns"):
+        HyperBandit(4, 5, np.zeros((4, 2)), [0, 1], [2, 9])
+    with pytest.raises(ValueError, match="alpha"):
+        HyperBandit(4, 5, np.zeros((4, 2)), [0, 1], [2, 3], alpha=-1.0)
+    with pytest.raises(ValueError, match="window"):
+        SlidingWindowLinUCB(3, 2, window=0)
+    with pytest.raises(ValueError, match="columns"):
+        ColumnView(LinUCB(3, 2), [0, 7], 5)
+    with pytest.raises(ValueError, match="inner policy"):
+        ColumnView(LinUCB(3, 3), [0, 1], 5)
+
+
+def test_time_varying_world_keeps_lesson_03_and_adds_the_rotating_term():
+    from course_lib.sim.world import load_world
+
+    base = load_world()
+    tv = TimeVaryingWorld.from_world(base, amplitude=2.0)
+    assert type(base).__name__ == "World" and base.context_dim == 13      # the wrapped world is unchanged
+    assert tv.context_dim == 10 + 7 + 4
+    t = np.array(["2024-02-05 08:00", "2024-02-10 21:30"], dtype="datetime64[s]")   # Monday morning, Saturday evening
+    day, period = day_and_period(t)
+    assert day.tolist() == [0, 5] and period.tolist() == [1, 3]
+    np.testing.assert_array_equal(time_features_week(t)[1], np.eye(11)[5] + np.eye(11)[7 + 3])
+    u, p = np.arange(5)[:, None, None], np.arange(200)[None, :, None]
+    flat = TimeVaryingWorld.from_world(base, amplitude=0.0)
+    np.testing.assert_allclose(flat.click_probability(u, p, t[None, None]), base.click_probability(u, p, t[None, None]))
+    # the taste term by hand for user 0 and product 0 on Monday morning: 2 s_u cos(psi_c - 2 pi / 4)
+    s = 1.0 if base.users.gender[0] == "F" else -1.0
+    c = list(base.artifact.categories).index(base.products.category[0])
+    assert tv.taste(0, 0, t[0]) == pytest.approx(2 * s * np.cos(2 * np.pi * c / len(base.artifact.categories) - np.pi / 2))
+    with pytest.raises(ValueError, match="amplitude"):
+        TimeVaryingWorld.from_world(base, amplitude=-1.0)
+
+
+def test_chronological_loop_serves_the_same_visits_in_time_order():
+    from course_lib.sim.loops import run_loop
+    from course_lib.sim.world import load_world
+
+    w = load_world()
+    a = run_loop(w, UniformPolicy(w.n_products, w.context_dim, seed=0), 50, seed=3)
+    b = run_loop(w, UniformPolicy(w.n_products, w.context_dim, seed=0), 50, seed=3, chronological=True)
+    assert np.all(np.diff(b.timestamps) >= np.timedelta64(0, "s"))
+    assert sorted(zip(a.timestamps.tolist(), a.users.tolist())) == list(zip(b.timestamps.tolist(), b.users.tolist()))
+
+
+def test_neural_linear_warm_start_trains_once_and_recomputes_the_posterior():
+    X, arms, r = linear_data(n=60, d=3, k=2)
+    p = NeuralLinear(2, 3, hidden=(4,), train_steps=5, seed=0, **CPU).warm_start(arms, r, X, steps=10)
+    assert p.t == 60 and len(p.rewards) == 60
+    Phi = p.features(X)
+    A = np.eye(4) + Phi[arms == 1].T @ Phi[arms == 1]
+    np.testing.assert_allclose(np.linalg.inv(p.A_inv[1]), A, atol=1e-8)

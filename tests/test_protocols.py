@@ -64,6 +64,9 @@ FACTORIES = {
     "NeuralLinear": (ContextualBandit, lambda s: nn_.NeuralLinear(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
     "NeuralUCB": (ContextualBandit, lambda s: nn_.NeuralUCB(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
     "NeuralTS": (ContextualBandit, lambda s: nn_.NeuralTS(K, D, hidden=(5,), train_every=7, train_steps=3, seed=s)),
+    "HyperBandit": (ContextualBandit, lambda s: nn_.HyperBandit(K, D, np.random.default_rng(5).normal(size=(K, 2)), [0], [1, 2], rank=2, hidden=5, train_every=7, train_steps=3, batch_size=8, seed=s)),
+    "SlidingWindowLinUCB": (ContextualBandit, lambda s: nn_.SlidingWindowLinUCB(K, D, window=9, alpha=0.7)),
+    "ColumnView": (ContextualBandit, lambda s: nn_.ColumnView(C.LinUCB(K, 2, alpha=0.7, seed=s), [0, 2], D)),
     # lesson 05: per-user interest models (update with events, read interests); no decisions, state only
     "InterestClock": (Stateful, lambda s: ck.InterestClock(N_USERS, D, window_days=2.0)),
     "BucketClock": (Stateful, lambda s: ck.BucketClock(N_USERS, D)),

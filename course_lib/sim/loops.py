@@ -68,7 +68,7 @@ def _seed_list(seed: Any) -> list[int]:
 def run_loop(world, policy: ContextualBandit, n_visits: int, seed: int | Sequence[int], *, k: int = 1,
              design: Literal["live", "ab"] = "live", batch: int = 1, new_product_at: int | None = None,
              new_product: dict | None = None, new_arm_features: Any = None, start: str | None = None,
-             end: str | None = None) -> LoopRun:
+             end: str | None = None, chronological: bool = False) -> LoopRun:
     """Serve ``n_visits`` visits and learn online; see the module docstring for the designs.
 
     Feedback follows the cascade model: the items above the click (all ``k`` without a click)
@@ -102,6 +102,9 @@ def run_loop(world, policy: ContextualBandit, n_visits: int, seed: int | Sequenc
     if design == "live":
         users = rng.integers(0, world.n_users, n_visits)
         times = random_timestamps(n_visits, rng, **window)
+        if chronological:
+            order = np.argsort(times, kind="stable")
+            users, times = users[order], times[order]
         treated = np.ones(n_visits, dtype=bool)
         control = None
     else:

@@ -204,3 +204,8 @@ def test_interleaving_beats_ab_for_close_rankers_not_for_distant_ones(r):
         assert r[f"interleave.{key}.power"] == pytest.approx(0.8, abs=3 * (0.16 / 4000) ** 0.5 + 0.01)
     overlap_or, overlap_half = r["interleave.overlap"]
     assert overlap_or < overlap_half
+
+
+def test_launch_exercise_decides_the_closing_test(r):
+    assert r["loop.exercise_launch"] == 1.0          # the whole interval above 0, SRM passed, no guardrail measured
+    assert r["loop.ci_low"] > 0 and r["loop.srm_p"] > 0.001

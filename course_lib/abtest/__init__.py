@@ -61,7 +61,7 @@ from course_lib.abtest.interference import (  # noqa: F401
 )
 
 from course_lib.abtest.ratio import delta_method_ratio, simulate_ratio_metric  # noqa: F401
-from course_lib.abtest.guardrails import NonInferiorityResult, non_inferiority_test  # noqa: F401
+from course_lib.abtest.guardrails import LaunchDecision, NonInferiorityResult, launch_decision, non_inferiority_test  # noqa: F401
 from course_lib.abtest.cluster import cluster_diff_in_means, design_effect  # noqa: F401
 from course_lib.abtest.markets import did_markets, did_permutation_pvalue, simulate_markets  # noqa: F401
 from course_lib.abtest.interleaving import team_draft_credit, team_draft_interleave  # noqa: F401
@@ -101,6 +101,8 @@ __all__ = [
     "simulate_ratio_metric",
     "NonInferiorityResult",
     "non_inferiority_test",
+    "LaunchDecision",
+    "launch_decision",
     "cluster_diff_in_means",
     "design_effect",
     "simulate_markets",

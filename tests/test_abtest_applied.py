@@ -172,3 +172,39 @@ def test_cluster_checker_passes_the_reference_and_names_each_mistake(monkeypatch
     for fn, hint in ((user_level, "user-level"), (user_weighted, "every cluster counts once"), (ddof0, "ddof=1")):
         res = checks.check_cluster_test(fn)
         assert res.status == "failed" and hint in res.message, (fn.__name__, res.message)
+
+
+def test_launch_decision_reads_srm_then_guardrails_then_the_interval():
+    assert abtest.launch_decision((0.01, 0.02), {"latency": True}, 0.3).decision == "launch"
+    assert abtest.launch_decision((0.01, 0.02), {"latency": True}, 1e-4).decision == "investigate"
+    out = abtest.launch_decision((0.01, 0.02), {"latency": True, "complaints": False}, 0.3)
+    assert out.decision == "no launch" and "complaints" in out.reason
+    assert abtest.launch_decision((-0.01, 0.02), {}, 0.3).decision == "no launch"
+    assert "inconclusive" in abtest.launch_decision((-0.01, 0.02), {}, 0.3).reason
+    assert abtest.launch_decision((-0.03, -0.01), {}, 0.3).decision == "no launch"
+    with pytest.raises(ValueError, match="primary_ci"):
+        abtest.launch_decision((0.02, 0.01), {}, 0.3)
+    with pytest.raises(ValueError, match="srm_p_value"):
+        abtest.launch_decision((0.01, 0.02), {}, 1.5)
+
+
+def test_launch_decision_checker_hints_match_the_mistake():
+    from course_lib.notebook.checks import lesson07 as checks
+
+    def ignores_srm(ci, guards, srm_p):
+        return ("launch" if ci[0] > 0 and all(guards.values()) else "no launch"), "the lift is significant"
+
+    def point_estimate(ci, guards, srm_p):
+        if srm_p < 0.001:
+            return "investigate", "sample ratio mismatch"
+        if not all(guards.values()):
+            return "no launch", "a guardrail failed"
+        return ("launch" if ci[0] + ci[1] > 0 else "no launch"), "the point estimate is positive"
+
+    def correct(ci, guards, srm_p):
+        out = abtest.launch_decision(ci, guards, srm_p)
+        return out.decision, out.reason
+
+    assert "SRM" in checks.check_launch_decision(ignores_srm).message
+    assert "contains 0" in checks.check_launch_decision(point_estimate).message
+    assert checks.check_launch_decision(correct).status == "passed"

@@ -291,3 +291,11 @@ def test_norm_poem_with_and_without_the_penalty(r):
     assert abs(v - v0) < 0.03
     wander = max(max(p[5:]) - min(p[5:]) for p in (r["poem.true_path"], r["poem.true_path_lambda0"]))
     assert abs(v - v0) < 2 * wander
+
+
+def test_switch_at_the_clipping_cap_inherits_dm_bias_on_two_valued_weights(r):
+    # the favourite product's weight (190 far, 20.9 close) exceeds tau = M = 20: SWITCH hands it to the reward model
+    assert r["mc.far.switch.bias"] == pytest.approx(r["mc.far.dm.bias"], abs=0.01)
+    assert r["mc.far.switch.bias"] > 0.05 and r["mc.far.switch.coverage"] < 0.05
+    assert r["mc.far.switch.sd"] < r["mc.far.ips.sd"] / 10
+    assert r["mc.close.switch.coverage"] < 0.2 and r["mc.close.switch.bias"] > 0

@@ -184,3 +184,28 @@ def test_cluster_exercise_on_one_randomisation(r):
     assert se_cluster > 2 * se_user                                   # the design effect, in one run
     assert se_cluster == pytest.approx(r["cluster.se_cluster"], rel=0.5)
 
+
+
+def test_interleaving_beats_ab_for_close_rankers_not_for_distant_ones(r):
+    ctr_a, ctr_b = r["interleave.oracle.ctr"]
+    assert 0 < ctr_a - ctr_b < 0.015                                   # the slates click almost alike
+    n_pool, n_lo, n_hi = r["interleave.oracle.n_il"]
+    assert n_lo <= n_pool <= n_hi
+    ratio, ratio_lo, ratio_hi = r["interleave.oracle.ratio"]
+    assert ratio == pytest.approx(r["interleave.oracle.n_ab"] / n_pool, rel=2e-3)
+    assert 6 < ratio < 13 and ratio_lo > 4                              # an order of magnitude, every seed
+    ratio2, lo2, hi2 = r["interleave.half.ratio"]
+    assert 0.5 < ratio2 < 1.2 and lo2 < 1 < hi2 + 0.3                  # no gain for the distant pair
+    ca, cb = r["interleave.half.ctr"]
+    assert ca - cb > 0.015
+    for key in ("oracle", "half"):
+        wa, wb = r[f"interleave.{key}.wins"]
+        assert wa > wb                                                 # interleaving agrees with the A/B direction
+        assert r[f"interleave.{key}.power"] == pytest.approx(0.8, abs=3 * (0.16 / 4000) ** 0.5 + 0.01)
+    overlap_or, overlap_half = r["interleave.overlap"]
+    assert overlap_or < overlap_half
+
+
+def test_launch_exercise_decides_the_closing_test(r):
+    assert r["loop.exercise_launch"] == 1.0          # the whole interval above 0, SRM passed, no guardrail measured
+    assert r["loop.ci_low"] > 0 and r["loop.srm_p"] > 0.001

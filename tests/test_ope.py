@@ -219,3 +219,18 @@ def test_checkers_pass_reference_and_reject_plausible_mistakes(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
         checks.check_doubly_robust(dr_wrong_sign)
+
+
+def test_switch_is_ips_below_tau_and_the_model_above():
+    from course_lib import ope
+    r, p, pi = np.array([1.0, 0.0, 1.0]), np.array([0.5, 0.5, 0.25]), np.array([0.5, 1.0, 1.0])   # w = 1, 2, 4
+    # tau = 2: events 1 and 2 keep IPS (1*1 + 2*0), event 3 (w = 4) gets the model's term; q_switched per event
+    qs = np.array([0.0, 0.0, 0.3])
+    out = ope.switch(r, p, pi, qs, 2.0)
+    assert out.value == pytest.approx((1.0 + 0.0 + 0.3) / 3)
+    assert ope.switch(r, p, pi, np.zeros(3), np.inf).value == pytest.approx(ope.ips(r, p, pi).value)
+    assert ope.switch(r, p, pi, np.full(3, 0.4), 0.0).value == pytest.approx(0.4)      # tau = 0: all model
+    with pytest.raises(ValueError, match="tau"):
+        ope.switch(r, p, pi, qs, -1.0)
+    with pytest.raises(ValueError, match="q_switched"):
+        ope.switch(r, p, pi, qs[:2], 1.0)

@@ -6,7 +6,8 @@ solver, ``multipletests``, the chi-square test) this module calls it; it impleme
 only what they lack: vectorised A/A simulations, Lan-DeMets alpha-spending boundaries
 (Lan and DeMets, Biometrika 1983), always-valid p-values of the mixture SPRT (Johari,
 Koomen, Pekelis and Walsh, KDD 2017), CUPED (Deng, Xu, Kohavi and Walker, WSDM 2013),
-interference on a stochastic block model and difference-in-differences.  The closing launch test
+interference on a stochastic block model, difference-in-differences and Team Draft interleaving
+(Radlinski, Kurup and Joachims, CIKM 2008).  The closing launch test
 of lesson 03's LinUCB recommender on lesson 03's product world runs on the shared serving loop,
 ``course_lib.sim.loops.run_loop(..., design="ab")``.
 
@@ -60,9 +61,10 @@ from course_lib.abtest.interference import (  # noqa: F401
 )
 
 from course_lib.abtest.ratio import delta_method_ratio, simulate_ratio_metric  # noqa: F401
-from course_lib.abtest.guardrails import NonInferiorityResult, non_inferiority_test  # noqa: F401
+from course_lib.abtest.guardrails import LaunchDecision, NonInferiorityResult, launch_decision, non_inferiority_test  # noqa: F401
 from course_lib.abtest.cluster import cluster_diff_in_means, design_effect  # noqa: F401
 from course_lib.abtest.markets import did_markets, did_permutation_pvalue, simulate_markets  # noqa: F401
+from course_lib.abtest.interleaving import team_draft_credit, team_draft_interleave  # noqa: F401
 
 __all__ = [
     "ABResult",
@@ -99,9 +101,13 @@ __all__ = [
     "simulate_ratio_metric",
     "NonInferiorityResult",
     "non_inferiority_test",
+    "LaunchDecision",
+    "launch_decision",
     "cluster_diff_in_means",
     "design_effect",
     "simulate_markets",
     "did_markets",
     "did_permutation_pvalue",
+    "team_draft_interleave",
+    "team_draft_credit",
 ]

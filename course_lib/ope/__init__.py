@@ -10,7 +10,9 @@ different policy pi from those arrays alone:
   IPS (SNIPS);
 - the direct method (DM) with a fitted reward model q_hat(x, a);
 - doubly robust (DR; Dudik, Langford and Li, "Doubly robust policy evaluation and learning",
-  ICML 2011).
+  ICML 2011);
+- SWITCH (Wang, Agarwal and Dudik, "Optimal and adaptive off-policy evaluation in contextual
+  bandits", ICML 2017): IPS below a weight threshold tau, the reward model above it.
 
 Every estimator is a function of arrays of logged events and reduces over the LAST axis, so a
 Monte Carlo over R logs passes arrays of shape (R, n) and gets R estimates in one call.  Each
@@ -37,6 +39,7 @@ from course_lib.ope.estimators import (  # noqa: F401
     direct_method,
     doubly_robust,
     replay,
+    switch,
     effective_sample_size,
     all_estimates,
     ips_value,
@@ -76,6 +79,7 @@ __all__ = [
     "direct_method",
     "doubly_robust",
     "replay",
+    "switch",
     "effective_sample_size",
     "mean_weight",
     "support_mass",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.validate import array
+from course_lib.validate import array, number
 
 
 Z95 = 1.959963984540054
@@ -136,6 +136,25 @@ def doubly_robust(rewards, propensities, target_probs, q_logged, q_target) -> Es
     terms = qt + pi / p * (r - ql)
     mean, se = _mean_se(terms)
     return Estimate("DR", _out(mean), _out(se), r.shape[-1])
+
+
+def switch(rewards, propensities, target_probs, q_switched, tau: float) -> Estimate:
+    """SWITCH (Wang, Agarwal and Dudik, ICML 2017): IPS where the weight is at most tau, the reward model above.
+
+    V_SWITCH = (1/n) sum_i [ w_i r_i 1(w_i <= tau) + sum_a pi(a|x_i) q_hat(x_i, a) 1(w(x_i, a) > tau) ].
+    ``q_switched`` (..., n) is the second sum at each logged context (the caller knows pi and pi_0 over all
+    actions); ``tau = np.inf`` gives IPS, ``tau = 0`` DM.  The standard error treats the per-event terms as
+    independent, so, as for DM, it ignores the reward model's bias.
+    """
+    if not (isinstance(tau, (int, float, np.floating, np.integer)) and tau == np.inf):
+        tau = number("tau", tau, low=0, hint="the largest importance weight IPS keeps; np.inf for plain IPS")
+    r, p, pi = _logged(rewards, propensities, target_probs)
+    qs = array("q_switched", q_switched, min_ndim=1)
+    _same_shape(rewards=r, q_switched=qs)
+    w = pi / p
+    terms = np.where(w <= tau, w * r, 0.0) + qs
+    mean, se = _mean_se(terms)
+    return Estimate(f"SWITCH (tau={tau:g})", _out(mean), _out(se), r.shape[-1])
 
 
 def replay(rewards, logged_actions, target_actions) -> Estimate:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.abtest import benjamini_hochberg, cluster_diff_in_means, cuped_adjust, sample_size_per_arm
+from course_lib.abtest import (benjamini_hochberg, cluster_diff_in_means, cuped_adjust, launch_decision,
+                               sample_size_per_arm)
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -111,3 +112,45 @@ def check_cluster_test(candidate: Callable[..., tuple]) -> ExerciseResult:
 
     return run_check("cluster_test", candidate, _reference_cluster_test, check)
 
+
+
+def check_launch_decision(candidate: Callable[..., tuple]) -> ExerciseResult:
+    """Exercise 5: ``candidate(primary_ci, guardrails_passed, srm_p_value) -> (decision, reason)``."""
+
+    def reference(primary_ci, guardrails_passed, srm_p_value):
+        out = launch_decision(primary_ci, guardrails_passed, srm_p_value)
+        return out.decision, out.reason
+
+    scenarios = [
+        # (primary CI, guardrails, SRM p, expected, hint when the answer differs)
+        ((0.004, 0.012), {"latency": True, "diversity": True}, 0.41, "launch",
+         "a clean test: sound assignment, every guardrail passed and the whole interval above 0 is a launch"),
+        ((0.010, 0.030), {"latency": True}, 2e-5, "investigate",
+         "the SRM check failed (p far below 0.001): the arms are not what you designed, so even a large, "
+         "significant lift cannot be trusted. Check the sample ratio before any metric"),
+        ((0.006, 0.015), {"latency": True, "complaints": False}, 0.6, "no launch",
+         "a guardrail failed its non-inferiority test: a gain in the primary metric does not buy an unbounded "
+         "harm elsewhere. Block the launch and name the guardrail"),
+        ((-0.002, 0.009), {"latency": True}, 0.3, "no launch",
+         "the primary interval contains 0: a positive point estimate is not evidence of a gain. Launch only "
+         "when the whole interval lies above 0"),
+        ((-0.012, -0.003), {}, 0.5, "no launch",
+         "the primary metric got worse (the whole interval is below 0)"),
+        ((0.004, 0.012), {"latency": True}, 0.002, "launch",
+         "an SRM p-value of 0.002 is above the usual 0.001 threshold: with many tests run, such p-values happen "
+         "by chance; only p < 0.001 flags a broken assignment"),
+    ]
+
+    def check(fn):
+        for ci, guards, srm_p, want, hint in scenarios:
+            got = fn(ci, dict(guards), srm_p)
+            assert isinstance(got, tuple) and len(got) == 2, "return a tuple (decision, reason)"
+            decision, reason = got
+            assert decision in ("launch", "no launch", "investigate"), (
+                f'decision must be "launch", "no launch" or "investigate", got {decision!r}')
+            assert isinstance(reason, str) and len(reason.strip()) >= 10, (
+                "give a reason a reviewer can check (a sentence naming what decided it)")
+            assert decision == want, (f"primary CI {ci}, guardrails {guards}, SRM p = {srm_p}: you said "
+                                      f"{decision!r}, expected {want!r}. Hint: {hint}")
+
+    return run_check("launch_decision", candidate, reference, check)

@@ -633,7 +633,10 @@ class NeuralUCB(_GradientBandit):
 
 
 class NeuralTS(_GradientBandit):
-    """NeuralTS (Zhang et al., ICLR 2021): a draw from ``N(f_a(x), nu^2 g^T Z^{-1} g / m)`` per arm, equation NTS."""
+    """NeuralTS (Zhang et al., ICLR 2021): a draw from ``N(f_a(x), nu^2 lambda g^T Z^{-1} g / m)`` per arm, equation NTS.
+
+    The paper's variance carries the regulariser ``lambda`` (``l2_lambda``); with the default 1 it drops out.
+    """
 
     randomised = True
 
@@ -643,7 +646,7 @@ class NeuralTS(_GradientBandit):
 
     def predict_expectations(self, contexts: Any) -> np.ndarray:
         f, s2 = self.variance(contexts)
-        return f + self.nu * np.sqrt(s2) * self.rng.standard_normal(f.shape)
+        return f + self.nu * np.sqrt(self.l2_lambda * s2) * self.rng.standard_normal(f.shape)
 
 
 # ----------------------------------------------------------------------------- exercises (references)

@@ -37,7 +37,7 @@ def mean_band(ax, x: np.ndarray, runs: np.ndarray, label: str | None = None, col
     """Plot the mean of ``runs`` (shape runs x len(x)) with a shaded band.
 
     ``band``: ``"sd"`` (one standard deviation), ``"se"`` (standard error of the mean), or
-    ``"pi90"`` (5th to 95th percentile of the runs).
+    ``"pi90"`` (5th to 95th percentile of the runs), or ``"range"`` (minimum to maximum: for a few seeds).
     """
     runs = np.atleast_2d(np.asarray(runs, dtype=float))
     mean = runs.mean(axis=0)
@@ -49,8 +49,10 @@ def mean_band(ax, x: np.ndarray, runs: np.ndarray, label: str | None = None, col
         lo, hi = mean - se, mean + se
     elif band == "pi90":
         lo, hi = np.percentile(runs, [5, 95], axis=0)
+    elif band == "range":
+        lo, hi = runs.min(axis=0), runs.max(axis=0)
     else:
-        raise ValueError(f"band must be 'sd', 'se' or 'pi90', got {band!r}")
+        raise ValueError(f"band must be 'sd', 'se', 'pi90' or 'range', got {band!r}")
     (line,) = ax.plot(x, mean, label=label, color=color, **kw)
     ax.fill_between(x, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0)
     return line

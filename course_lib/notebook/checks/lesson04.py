@@ -17,10 +17,11 @@ def _spd_inverse(rng: np.random.Generator, h: int) -> np.ndarray:
 
 
 def check_neural_linear_update(candidate) -> ExerciseResult:
-    """Exercise 1: ``candidate(A_inv, b, phi, reward) -> (A_inv_new, b_new)``, Sherman-Morrison, inputs untouched.
+    """Exercise 2: ``candidate(A_inv, b, phi, reward) -> (A_inv_new, b_new)``, Sherman-Morrison, inputs untouched.
 
-    Compared with ``np.linalg.inv(A + phi phi^T)`` and ``b + r phi`` on random arms; ``np.linalg.inv``
-    and ``np.linalg.solve`` are switched off while the candidate runs (a rank-one update is asked for).
+    Compared with ``np.linalg.inv(A + phi phi^T)`` and ``b + r phi`` on random arms; ``np.linalg.inv``,
+    ``solve``, ``pinv``, ``lstsq`` and ``scipy.linalg.inv``/``solve`` are switched off while the candidate
+    runs (a rank-one update is asked for).
     """
 
     def check(f):
@@ -31,10 +32,13 @@ def check_neural_linear_update(candidate) -> ExerciseResult:
             A_in, b_in, phi_in = A_inv.copy(), b.copy(), phi.copy()
 
             def forbidden(*args, **kwargs):
-                raise AssertionError("use the Sherman-Morrison rank-one update, not np.linalg.inv or solve "
+                raise AssertionError("use the Sherman-Morrison rank-one update, not an inverse, pseudo-inverse or solve "
                                      "(an O(h^3) inverse at every event is what the update avoids)")
 
-            with mock.patch.object(np.linalg, "inv", forbidden), mock.patch.object(np.linalg, "solve", forbidden):
+            import scipy.linalg
+            with mock.patch.object(np.linalg, "inv", forbidden), mock.patch.object(np.linalg, "solve", forbidden), \
+                    mock.patch.object(np.linalg, "pinv", forbidden), mock.patch.object(np.linalg, "lstsq", forbidden), \
+                    mock.patch.object(scipy.linalg, "inv", forbidden), mock.patch.object(scipy.linalg, "solve", forbidden):
                 out = f(A_in, b_in, phi_in, reward)
             assert isinstance(out, tuple) and len(out) == 2, "return a pair (A_inv_new, b_new)"
             A_new, b_new = (np.asarray(o) for o in out)
@@ -52,7 +56,7 @@ def check_neural_linear_update(candidate) -> ExerciseResult:
 
 
 def check_neural_ucb_bonus(candidate) -> ExerciseResult:
-    """Exercise 2: ``candidate(g, Z_inv, m, gamma) -> gamma sqrt(g^T Z^-1 g / m)`` on random gradients."""
+    """Exercise 1: ``candidate(g, Z_inv, m, gamma) -> gamma sqrt(g^T Z^-1 g / m)`` on random gradients."""
 
     def check(f):
         rng = np.random.default_rng(9)
@@ -65,6 +69,9 @@ def check_neural_ucb_bonus(candidate) -> ExerciseResult:
             got = float(got)
             if m > 1 and np.isclose(got, want * np.sqrt(m)):
                 raise AssertionError("divide g^T Z^-1 g by the width m before the square root")
+            if m > 1 and np.isclose(got, gamma * np.sqrt(float(g @ Z_inv @ g)) / m):
+                raise AssertionError("divide by m inside the square root: gamma * sqrt(g^T Z^-1 g / m), "
+                                     "not gamma * sqrt(g^T Z^-1 g) / m")
             if np.isclose(got, gamma * float(g @ Z_inv @ g) / m):
                 raise AssertionError("take the square root of g^T Z^-1 g / m")
             if gamma != 1 and np.isclose(got, want / gamma):

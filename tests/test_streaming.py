@@ -556,3 +556,26 @@ def test_canary_rejects_mismatched_inputs():
         run_canary(np.full(10, 0.1), np.full(9, 0.1), np.arange(10))
     with pytest.raises(ValueError, match="share"):
         run_canary(np.full(10, 0.1), np.full(10, 0.1), np.arange(10), share=1.5)
+
+
+def test_stream_trainer_finishes_after_a_restart_with_dead_letters(redis_server, tmp_path):
+    """Regression: dead letters acknowledged before a restart must count towards 'all done'."""
+    import uuid
+    from course_lib.streaming.redis_streams import add_events, run_stream_trainer
+    events = make_events(300, 4, 3, seed=5)
+    values = encode_events(*(events[k] for k in ("id", "ts", "user", "arm", "p", "r", "x")))
+    values[10] = b"not json"
+    values[200] = b'{"id": 1}'
+    stream = f"ev-{uuid.uuid4().hex[:6]}"
+    add_events(redis_server.client(), stream, values)
+    first = run_stream_trainer(redis_server.url, stream, tmp_path, 4, 3, "c1", checkpoint_every=50)
+    assert sum(first.dead.values()) == 2 and int(first.n.sum()) == 298
+    out = {}                                                  # a restart: nothing new to read
+    t = threading.Thread(daemon=True, target=lambda: out.update(s=run_stream_trainer(
+        redis_server.url, stream, tmp_path, 4, 3, "c2", checkpoint_every=50)))
+    t.start(); t.join(timeout=20)
+    assert "s" in out, "the restarted trainer did not finish (dead letters not counted as done?)"
+    again = out["s"]
+    assert again.dead == first.dead and np.array_equal(again.n, first.n)
+    np.testing.assert_array_equal(again.A, first.A)
+    np.testing.assert_array_equal(again.b, first.b)

@@ -91,7 +91,7 @@ def run_stream_trainer(url: str, stream: str, ckpt_dir: str | Path, n_arms: int,
     state = state or TrainerState.fresh(n_arms, n_features, audit_size=audit_size)
     total = r.xlen(stream)
     unacked: list[bytes] = []
-    dead = 0
+    dead = sum(state.dead.values())   # dead letters already in the checkpoint count as done
 
     def apply(entries) -> None:
         nonlocal dead, skipped

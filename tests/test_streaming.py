@@ -320,6 +320,14 @@ def _direct_write(path, state, offsets):
         np.savez(f, **arrays)
 
 
+def _no_fsync(path, state, offsets):
+    arrays = dict(state.arrays())
+    arrays["offsets"] = np.array(sorted(offsets.items()), dtype=np.int64).reshape(-1, 2)
+    with open(f"{path}.tmp", "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(f"{path}.tmp", path)
+
+
 def _offsets_elsewhere(path, state, offsets):
     np.savez(open(path, "wb"), **state.arrays(), offsets=np.zeros((0, 2), dtype=np.int64))
     with open(f"{path}.offsets.json", "w") as f:
@@ -339,7 +347,8 @@ def _forgets_seen(state, ids, arms, rewards, X, seen):
     return len(first)
 
 
-@pytest.mark.parametrize("wrong, hint", [(_direct_write, "temporary"), (_offsets_elsewhere, "offsets")])
+@pytest.mark.parametrize("wrong, hint", [(_direct_write, "temporary"), (_offsets_elsewhere, "offsets"),
+                                         (_no_fsync, "fsync")])
 def test_checkpoint_checker_rejects(monkeypatch, wrong, hint):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
     res = checks.check_save_checkpoint(wrong)
@@ -570,12 +579,14 @@ def test_stream_trainer_finishes_after_a_restart_with_dead_letters(redis_server,
     add_events(redis_server.client(), stream, values)
     first = run_stream_trainer(redis_server.url, stream, tmp_path, 4, 3, "c1", checkpoint_every=50)
     assert sum(first.dead.values()) == 2 and int(first.n.sum()) == 298
+    assert redis_server.client().xlen(stream + ".dlq") == 2      # rejects kept, not dropped
     out = {}                                                  # a restart: nothing new to read
     t = threading.Thread(daemon=True, target=lambda: out.update(s=run_stream_trainer(
         redis_server.url, stream, tmp_path, 4, 3, "c2", checkpoint_every=50)))
     t.start(); t.join(timeout=20)
     assert "s" in out, "the restarted trainer did not finish (dead letters not counted as done?)"
     again = out["s"]
+    assert redis_server.client().xlen(stream + ".dlq") == 2
     assert again.dead == first.dead and np.array_equal(again.n, first.n)
     np.testing.assert_array_equal(again.A, first.A)
     np.testing.assert_array_equal(again.b, first.b)

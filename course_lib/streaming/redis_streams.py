@@ -99,7 +99,8 @@ def run_stream_trainer(url: str, stream: str, ckpt_dir: str | Path, n_arms: int,
         for entry_id, fields in entries:
             unacked.append(entry_id)
             e = decode_event(fields[b"v"], n_arms, n_features)
-            if type(e) is DeadLetter:
+            if type(e) is DeadLetter:      # kept in <stream>.dlq before its XACK: never dropped silently
+                r.xadd(stream + ".dlq", {"v": e.to_json(-1, -1), "entry": entry_id})
                 state.dead[e.reason] += 1
                 dead += 1
                 continue

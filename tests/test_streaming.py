@@ -213,6 +213,17 @@ def _race(server, store_class, n_publish: int, k=50, d=13) -> tuple[int, int]:
     return reads[0], mixed[0]
 
 
+def test_publish_never_moves_the_pointer_backwards(redis_server):
+    store = ModelStore(redis_server.client(), prefix="cas")
+    A_inv, theta = np.stack([np.eye(2)] * 3), np.ones((3, 2))
+    assert store.publish(A_inv, theta, 1.0) == 1 and store.latest_version() == 1
+    store.r.set("cas:latest", 5)          # a faster publisher already moved it to version 5
+    assert store.publish(A_inv, theta, 1.0) == 2
+    assert store.latest_version() == 5    # the overtaken version 2 does not move serving back
+    store.r.set("cas:counter", 5)
+    assert store.publish(A_inv, theta, 1.0) == 6 and store.latest_version() == 6
+
+
 def test_racing_reader_never_sees_a_mixed_version(redis_server):
     reads, mixed = _race(redis_server, ModelStore, 400)
     assert reads > 50 and mixed == 0

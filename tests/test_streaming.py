@@ -601,3 +601,11 @@ def test_stream_trainer_finishes_after_a_restart_with_dead_letters(redis_server,
     assert again.dead == first.dead and np.array_equal(again.n, first.n)
     np.testing.assert_array_equal(again.A, first.A)
     np.testing.assert_array_equal(again.b, first.b)
+
+
+def test_dead_letters_not_delivered_stop_the_checkpoint():
+    class Stuck:
+        def flush(self, timeout):
+            return 3
+    with pytest.raises(RuntimeError, match="3 dead letters"):
+        trainer_process._flush_or_raise(Stuck(), "events")

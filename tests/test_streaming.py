@@ -213,6 +213,17 @@ def _race(server, store_class, n_publish: int, k=50, d=13) -> tuple[int, int]:
     return reads[0], mixed[0]
 
 
+def test_publish_never_moves_the_pointer_backwards(redis_server):
+    store = ModelStore(redis_server.client(), prefix="cas")
+    A_inv, theta = np.stack([np.eye(2)] * 3), np.ones((3, 2))
+    assert store.publish(A_inv, theta, 1.0) == 1 and store.latest_version() == 1
+    store.r.set("cas:latest", 5)          # a faster publisher already moved it to version 5
+    assert store.publish(A_inv, theta, 1.0) == 2
+    assert store.latest_version() == 5    # the overtaken version 2 does not move serving back
+    store.r.set("cas:counter", 5)
+    assert store.publish(A_inv, theta, 1.0) == 6 and store.latest_version() == 6
+
+
 def test_racing_reader_never_sees_a_mixed_version(redis_server):
     reads, mixed = _race(redis_server, ModelStore, 400)
     assert reads > 50 and mixed == 0
@@ -320,6 +331,14 @@ def _direct_write(path, state, offsets):
         np.savez(f, **arrays)
 
 
+def _no_fsync(path, state, offsets):
+    arrays = dict(state.arrays())
+    arrays["offsets"] = np.array(sorted(offsets.items()), dtype=np.int64).reshape(-1, 2)
+    with open(f"{path}.tmp", "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(f"{path}.tmp", path)
+
+
 def _offsets_elsewhere(path, state, offsets):
     np.savez(open(path, "wb"), **state.arrays(), offsets=np.zeros((0, 2), dtype=np.int64))
     with open(f"{path}.offsets.json", "w") as f:
@@ -339,7 +358,8 @@ def _forgets_seen(state, ids, arms, rewards, X, seen):
     return len(first)
 
 
-@pytest.mark.parametrize("wrong, hint", [(_direct_write, "temporary"), (_offsets_elsewhere, "offsets")])
+@pytest.mark.parametrize("wrong, hint", [(_direct_write, "temporary"), (_offsets_elsewhere, "offsets"),
+                                         (_no_fsync, "fsync")])
 def test_checkpoint_checker_rejects(monkeypatch, wrong, hint):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
     res = checks.check_save_checkpoint(wrong)
@@ -556,3 +576,36 @@ def test_canary_rejects_mismatched_inputs():
         run_canary(np.full(10, 0.1), np.full(9, 0.1), np.arange(10))
     with pytest.raises(ValueError, match="share"):
         run_canary(np.full(10, 0.1), np.full(10, 0.1), np.arange(10), share=1.5)
+
+
+def test_stream_trainer_finishes_after_a_restart_with_dead_letters(redis_server, tmp_path):
+    """Regression: dead letters acknowledged before a restart must count towards 'all done'."""
+    import uuid
+    from course_lib.streaming.redis_streams import add_events, run_stream_trainer
+    events = make_events(300, 4, 3, seed=5)
+    values = encode_events(*(events[k] for k in ("id", "ts", "user", "arm", "p", "r", "x")))
+    values[10] = b"not json"
+    values[200] = b'{"id": 1}'
+    stream = f"ev-{uuid.uuid4().hex[:6]}"
+    add_events(redis_server.client(), stream, values)
+    first = run_stream_trainer(redis_server.url, stream, tmp_path, 4, 3, "c1", checkpoint_every=50)
+    assert sum(first.dead.values()) == 2 and int(first.n.sum()) == 298
+    assert redis_server.client().xlen(stream + ".dlq") == 2      # rejects kept, not dropped
+    out = {}                                                  # a restart: nothing new to read
+    t = threading.Thread(daemon=True, target=lambda: out.update(s=run_stream_trainer(
+        redis_server.url, stream, tmp_path, 4, 3, "c2", checkpoint_every=50)))
+    t.start(); t.join(timeout=20)
+    assert "s" in out, "the restarted trainer did not finish (dead letters not counted as done?)"
+    again = out["s"]
+    assert redis_server.client().xlen(stream + ".dlq") == 2
+    assert again.dead == first.dead and np.array_equal(again.n, first.n)
+    np.testing.assert_array_equal(again.A, first.A)
+    np.testing.assert_array_equal(again.b, first.b)
+
+
+def test_dead_letters_not_delivered_stop_the_checkpoint():
+    class Stuck:
+        def flush(self, timeout):
+            return 3
+    with pytest.raises(RuntimeError, match="3 dead letters"):
+        trainer_process._flush_or_raise(Stuck(), "events")

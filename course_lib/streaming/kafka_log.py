@@ -62,7 +62,7 @@ class EventLog:
         self.close()
 
     def producer(self, **extra) -> Producer:
-        return Producer(client_config(self.bootstrap, **{"linger.ms": 5, **extra}))
+        return Producer(client_config(self.bootstrap, **{"linger.ms": 5, "enable.idempotence": True, **extra}))
 
     def consumer(self, group: str = "course", **extra) -> Consumer:
         return Consumer(client_config(self.bootstrap, **{"group.id": group, "enable.auto.commit": False,

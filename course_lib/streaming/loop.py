@@ -127,7 +127,7 @@ def refresh_tradeoff(refresh_every, events_per_s: float, refresh_seconds: float)
 
     Staleness: on average the served model misses ``(N - 1) / 2`` of the events already in the log
     (uniform position within a refresh interval).  Cost: refreshes per second ``R / N`` times the
-    measured seconds per refresh (slow path plus model publish), as a share of one core.
+    measured wall-clock seconds per refresh (slow path plus model publish): a share of the trainer's time.
     """
     N = np.asarray(refresh_every, dtype=float)
     if np.any(N < 1):

@@ -148,14 +148,15 @@ class ModelStore:
         self.keep = int(keep)
 
     def publish(self, A_inv: np.ndarray, theta: np.ndarray, alpha: float, n_events: int = 0) -> int:
-        """Write version v+1 in full, then point ``latest`` at it (MULTI/EXEC); return v+1."""
+        """Write version v+1 in full, then point ``latest`` at it; return v+1.
+
+        The pointer moves by compare-and-set (one Lua script, atomic in Redis): only forwards, so a
+        slow publisher whose version was overtaken never moves serving back to an older model.
+        """
         v = int(self.r.incr(f"{self.prefix}:counter"))
         self.r.set(f"{self.prefix}:{v}", pack_model(Model(v, A_inv, theta, alpha, n_events)))
-        with self.r.pipeline(transaction=True) as p:
-            p.set(f"{self.prefix}:latest", v)
-            if v > self.keep:
-                p.delete(f"{self.prefix}:{v - self.keep}")
-            p.execute()
+        old = f"{self.prefix}:{v - self.keep}" if v > self.keep else ""
+        self.r.eval(_MOVE_FORWARD, 2, f"{self.prefix}:latest", old or f"{self.prefix}:none", v, 1 if old else 0)
         return v
 
     def latest_version(self) -> int | None:
@@ -171,6 +172,14 @@ class ModelStore:
         if blob is None:  # dropped between the two reads (older than ``keep``): take the newest
             return self.load() if version is None else None
         return unpack_model(blob)
+
+
+_MOVE_FORWARD = """
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+return cur
+"""
 
 
 class SplitKeyStore:

@@ -76,12 +76,17 @@ def _load(path: Path):
 
 def run_stream_trainer(url: str, stream: str, ckpt_dir: str | Path, n_arms: int, n_features: int,
                        consumer: str, checkpoint_every: int = 1000, audit_size: int = 0, on_ready=None,
-                       batch: int = 500, dedup: bool = True, gap_ms: float = 0.0) -> TrainerState:
+                       batch: int = 500, dedup: bool = True, gap_ms: float = 0.0,
+                       min_idle_ms: int = 0) -> TrainerState:
     """Train from the checkpoint until every entry of ``stream`` is applied (steps 1-4 above).
 
     ``dedup=False`` is the broken variant (applies redeliveries again), for the lesson's contrast;
     ``gap_ms`` sleeps between the checkpoint and the XACK, widening the window in which a crash
     makes the group redeliver entries the sums already contain (a slow network round trip).
+    ``min_idle_ms``: XAUTOCLAIM takes only entries pending that long.  0 suits this single-owner
+    design (a restart replaces a dead trainer); with live peers set it above the worst processing
+    time of a batch, or a slow but healthy consumer has its entries stolen.  Rejected entries are
+    XADDed to ``<stream>.dlq`` before their XACK.
     """
     import redis
     r = redis.Redis.from_url(url)
@@ -91,7 +96,7 @@ def run_stream_trainer(url: str, stream: str, ckpt_dir: str | Path, n_arms: int,
     state = state or TrainerState.fresh(n_arms, n_features, audit_size=audit_size)
     total = r.xlen(stream)
     unacked: list[bytes] = []
-    dead = 0
+    dead = sum(state.dead.values())   # dead letters already in the checkpoint count as done
 
     def apply(entries) -> None:
         nonlocal dead, skipped
@@ -99,7 +104,8 @@ def run_stream_trainer(url: str, stream: str, ckpt_dir: str | Path, n_arms: int,
         for entry_id, fields in entries:
             unacked.append(entry_id)
             e = decode_event(fields[b"v"], n_arms, n_features)
-            if type(e) is DeadLetter:
+            if type(e) is DeadLetter:      # kept in <stream>.dlq before its XACK: never dropped silently
+                r.xadd(stream + ".dlq", {"v": e.to_json(-1, -1), "entry": entry_id})
                 state.dead[e.reason] += 1
                 dead += 1
                 continue
@@ -122,7 +128,7 @@ def run_stream_trainer(url: str, stream: str, ckpt_dir: str | Path, n_arms: int,
     since = 0
     start = "0-0"
     while True:  # step 2a: take over pending entries, ours and dead consumers'
-        res = r.xautoclaim(stream, GROUP, consumer, min_idle_time=0, start_id=start, count=batch)
+        res = r.xautoclaim(stream, GROUP, consumer, min_idle_time=min_idle_ms, start_id=start, count=batch)
         start, entries = res[0], res[1]
         if entries:
             if on_ready is not None:

@@ -102,14 +102,22 @@ def run(bootstrap: str, topic: str, ckpt_dir: str | Path, n_arms: int, n_feature
                 offsets[m.partition()] = m.offset() + 1
             since += len(msgs)
             if since >= checkpoint_every:
-                dlq.flush(10)
+                _flush_or_raise(dlq, topic)
                 checkpoint(consumer, topic, ckpt_dir, mode, trainer.state, offsets, gap_ms / 1e3)
                 since = 0
-        dlq.flush(10)
+        _flush_or_raise(dlq, topic)
         checkpoint(consumer, topic, ckpt_dir, mode, trainer.state, offsets, 0.0)
         return trainer.state
     finally:
         consumer.close()
+
+
+def _flush_or_raise(producer, topic: str, timeout: float = 10.0) -> None:
+    """Deliver every queued dead letter before a checkpoint moves past them, or raise."""
+    left = producer.flush(timeout)
+    if left:
+        raise RuntimeError(f"{left} dead letters for {topic}.dlq not delivered within {timeout} s; "
+                           "not checkpointing past them (check the broker)")
 
 
 def main(argv=None) -> int:

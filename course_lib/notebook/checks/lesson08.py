@@ -64,7 +64,22 @@ def check_save_checkpoint(candidate) -> ExerciseResult:
                 "a crash during the second save destroyed or changed the first checkpoint: write to a temporary "
                 "file in the same folder, flush and fsync it, then os.replace it over `path`")
             assert os.replace is real_replace
-            f(path, s2, {0: 99, 1: 99})
+            synced, replaced_unsynced = set(), []
+            real_fsync = os.fsync
+
+            def fsync(fd):
+                synced.add(os.fstat(fd).st_ino)
+                return real_fsync(fd)
+
+            def replace(src, dst, *a, **k):
+                if os.path.isfile(src) and os.stat(src).st_ino not in synced:
+                    replaced_unsynced.append(src)
+                return real_replace(src, dst, *a, **k)
+            with mock.patch("os.fsync", fsync), mock.patch("os.replace", replace):
+                f(path, s2, {0: 99, 1: 99})
+            assert not replaced_unsynced, (
+                "the temporary file was renamed over `path` before os.fsync on it: after a power loss the rename "
+                "can survive while the data does not; flush and os.fsync(f.fileno()) before os.replace")
             assert load_checkpoint(path).offsets == {0: 99, 1: 99}, "the second save did not replace the first"
 
     return run_check("save_checkpoint", candidate, save_checkpoint, check)

@@ -340,3 +340,35 @@ def test_hybrid_score_reference_matches_the_class():
         A_inv, B, b = h.arm_statistics(a)
         got = C.hybrid_linucb_score(x, h.shared_features(x, [a])[0], h.beta.ravel(), h.A0_inv, A_inv, B, b, h.alpha)
         assert got == pytest.approx(h.predict_expectations(x)[0, a], rel=1e-9)
+
+
+def test_sherman_morrison_checker_forbids_solvers_and_in_place_updates(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+
+    def uses_inv(A_inv, x):
+        return np.linalg.inv(np.linalg.inv(A_inv) + np.outer(x, x))
+
+    def uses_solve(A_inv, x):
+        A = np.linalg.solve(A_inv, np.eye(len(x)))
+        return np.linalg.solve(A + np.outer(x, x), np.eye(len(x)))
+
+    def in_place(A_inv, x):
+        Ax = A_inv @ x
+        A_inv -= np.outer(Ax, Ax) / (1 + x @ Ax)
+        return A_inv
+
+    def wrong_denominator(A_inv, x):
+        Ax = A_inv @ x
+        return A_inv - np.outer(Ax, Ax) / (1 - x @ Ax)
+
+    def outer_of_x(A_inv, x):
+        return A_inv - np.outer(x, x) / (1 + x @ A_inv @ x)
+
+    for wrong, words in ((uses_inv, "without np.linalg.inv"), (uses_solve, "without np.linalg.inv"),
+                         (in_place, "in place"), (wrong_denominator, "denominator"), (outer_of_x, "A^-1 x with itself")):
+        res = checks.check_sherman_morrison(wrong)
+        assert res.status == "failed" and words in res.message, (wrong.__name__, res.message)
+        assert res.use is C.sherman_morrison
+    assert checks.check_sherman_morrison(C.sherman_morrison).passed
+    # the guard is lifted afterwards
+    np.testing.assert_allclose(np.linalg.inv(2 * np.eye(2)), 0.5 * np.eye(2))

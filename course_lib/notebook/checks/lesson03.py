@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.contextual import hybrid_linucb_score, linucb_score, sherman_morrison
+from course_lib.notebook.checks._guards import no_linalg_solvers
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -35,23 +36,38 @@ def check_linucb_score(candidate) -> ExerciseResult:
     return run_check("linucb_score", candidate, linucb_score, check)
 
 
+def _check_sm(f) -> None:
+    rng = np.random.default_rng(11)
+    for d in (2, 4, 9):
+        A = _random_spd(rng, d)
+        x = rng.standard_normal(d)
+        A_inv = np.linalg.inv(A)
+        want = np.linalg.inv(A + np.outer(x, x))
+        A_in, x_in = A_inv.copy(), x.copy()
+        with no_linalg_solvers("compute (A + x x^T)^-1 from A_inv with the rank-one formula (SM), "
+                               "without np.linalg.inv, solve or pinv: that is the point of Sherman-Morrison"):
+            got = f(A_in, x_in)
+        assert np.array_equal(A_in, A_inv) and np.array_equal(x_in, x), (
+            "do not modify A_inv (or x) in place: return a new matrix, e.g. A_inv - ..., not A_inv -= ...")
+        got = np.asarray(got, dtype=float)
+        assert got.shape == (d, d), f"return a ({d}, {d}) matrix, got shape {got.shape}"
+        if np.allclose(got, want, atol=1e-10):
+            continue
+        Ax = A_inv @ x
+        outer, q = np.outer(Ax, Ax), x @ Ax
+        if np.allclose(got, A_inv + outer / (1 + q)):
+            raise AssertionError("the correction is subtracted: (A + x x^T)^-1 = A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x)")
+        if np.allclose(got, A_inv - outer / q) or np.allclose(got, A_inv - outer) or np.allclose(got, A_inv - outer / (1 - q)):
+            raise AssertionError("check the denominator: it is 1 + x^T A^-1 x, a number")
+        if np.allclose(got, A_inv - np.outer(x, x) / (1 + x @ x)) or np.allclose(got, A_inv - np.outer(x, x) / (1 + q)):
+            raise AssertionError("the outer product is of A^-1 x with itself, not of x: (A^-1 x)(A^-1 x)^T")
+        raise AssertionError(f"d={d}: the result is not (A + x x^T)^-1 (max error {np.abs(got - want).max():.2e}); "
+                             "check the sign and the denominator 1 + x^T A^-1 x")
+
+
 def check_sherman_morrison(candidate) -> ExerciseResult:
-    """Exercise 2: ``candidate(A_inv, x) -> (A + x x^T)^{-1}`` against ``np.linalg.inv``."""
-
-    def check(f):
-        rng = np.random.default_rng(11)
-        for d in (2, 4, 9):
-            A = _random_spd(rng, d)
-            x = rng.standard_normal(d)
-            A_inv = np.linalg.inv(A)
-            got = np.asarray(f(A_inv.copy(), x.copy()))
-            assert got.shape == (d, d), f"return a ({d}, {d}) matrix, got shape {got.shape}"
-            want = np.linalg.inv(A + np.outer(x, x))
-            assert np.allclose(got, want, atol=1e-10), (
-                f"d={d}: the result is not (A + x x^T)^-1 (max error {np.abs(got - want).max():.2e}); "
-                "check the sign and the denominator 1 + x^T A^-1 x")
-
-    return run_check("sherman_morrison", candidate, sherman_morrison, check)
+    """Exercise 2: ``candidate(A_inv, x) -> (A + x x^T)^{-1}`` against ``np.linalg.inv``; no solver, no in-place update."""
+    return run_check("sherman_morrison", candidate, sherman_morrison, _check_sm)
 
 
 def _hybrid_case(rng: np.random.Generator, d: int = 4, k: int = 6):

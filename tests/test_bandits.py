@@ -462,3 +462,22 @@ def test_discounted_ucb_update_matches_the_policy():
     for _ in range(3):
         c, _ = b.discounted_ucb_update(c, np.zeros(2), 1, 0.0, 0.5)
     assert c[0] == pytest.approx(0.5 ** 3) and c[1] == pytest.approx(1 + 0.5 + 0.25)
+
+
+def test_epsilon_greedy_checker_requires_the_given_rng(student_mode):
+    def global_random(values, epsilon, rng):
+        if np.random.random() < epsilon:
+            return int(np.random.randint(len(values)))
+        return int(np.argmax(values))
+
+    def own_generator(values, epsilon, rng):
+        mine = np.random.default_rng(0)
+        if mine.random() < epsilon:
+            return int(mine.integers(len(values)))
+        return int(np.argmax(values))
+
+    for wrong in (global_random, own_generator):
+        res = checks.check_epsilon_greedy_choice(wrong)
+        assert res.status == "failed" and "rng you are given" in res.message, res.message
+    assert checks.check_epsilon_greedy_choice(b.epsilon_greedy_choice).passed
+    assert 0 <= np.random.default_rng(1).random() < 1      # the guard is lifted afterwards

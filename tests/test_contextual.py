@@ -340,3 +340,75 @@ def test_hybrid_score_reference_matches_the_class():
         A_inv, B, b = h.arm_statistics(a)
         got = C.hybrid_linucb_score(x, h.shared_features(x, [a])[0], h.beta.ravel(), h.A0_inv, A_inv, B, b, h.alpha)
         assert got == pytest.approx(h.predict_expectations(x)[0, a], rel=1e-9)
+
+
+def test_sherman_morrison_checker_forbids_solvers_and_in_place_updates(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+
+    def uses_inv(A_inv, x):
+        return np.linalg.inv(np.linalg.inv(A_inv) + np.outer(x, x))
+
+    def uses_solve(A_inv, x):
+        A = np.linalg.solve(A_inv, np.eye(len(x)))
+        return np.linalg.solve(A + np.outer(x, x), np.eye(len(x)))
+
+    def in_place(A_inv, x):
+        Ax = A_inv @ x
+        A_inv -= np.outer(Ax, Ax) / (1 + x @ Ax)
+        return A_inv
+
+    def wrong_denominator(A_inv, x):
+        Ax = A_inv @ x
+        return A_inv - np.outer(Ax, Ax) / (1 - x @ Ax)
+
+    def outer_of_x(A_inv, x):
+        return A_inv - np.outer(x, x) / (1 + x @ A_inv @ x)
+
+    for wrong, words in ((uses_inv, "without np.linalg.inv"), (uses_solve, "without np.linalg.inv"),
+                         (in_place, "in place"), (wrong_denominator, "denominator"), (outer_of_x, "A^-1 x with itself")):
+        res = checks.check_sherman_morrison(wrong)
+        assert res.status == "failed" and words in res.message, (wrong.__name__, res.message)
+        assert res.use is C.sherman_morrison
+    assert checks.check_sherman_morrison(C.sherman_morrison).passed
+    # the guard is lifted afterwards
+    np.testing.assert_allclose(np.linalg.inv(2 * np.eye(2)), 0.5 * np.eye(2))
+
+
+def test_choose_alpha_checker_accepts_any_choice_within_noise_and_names_the_mistake(monkeypatch):
+    from course_lib.bandits import choose_from_sweep
+
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert checks.check_choose_alpha(choose_from_sweep).passed
+
+    def lowest_mean(alphas, regrets):                  # a different, defensible rule
+        return alphas[np.argmin(regrets.mean(axis=1))]
+
+    assert checks.check_choose_alpha(lowest_mean).passed
+
+    def largest_regret(alphas, regrets):
+        return alphas[np.argmax(regrets.mean(axis=1))]
+
+    def first_run_only(alphas, regrets):
+        return alphas[np.argmin(regrets[:, 0])]
+
+    def theory_value(alphas, regrets):
+        return 1 + np.sqrt(np.log(2 / 0.05) / 2)
+
+    def always_greedy(alphas, regrets):
+        return 0.0
+
+    for wrong, words in ((largest_regret, "largest mean regret"), (first_run_only, "won one run"),
+                         (theory_value, "one of the alphas"), (always_greedy, "clearly above the best")):
+        res = checks.check_choose_alpha(wrong)
+        assert res.status == "failed" and words in res.message, (wrong.__name__, res.message)
+        assert res.use is choose_from_sweep
+
+
+def test_choose_from_sweep_returns_the_smallest_value_within_noise():
+    from course_lib.bandits import choose_from_sweep
+
+    regrets = np.array([[300, 310, 295, 305], [100, 140, 90, 130], [110, 105, 120, 100], [200, 210, 190, 205]], float)
+    assert choose_from_sweep([0, 0.3, 1, 3], regrets) == 0.3          # 1.0 is within noise; 0.3 is smaller
+    assert choose_from_sweep([0, 0.3, 1, 3], regrets, z=0.0) == 1.0    # without noise allowance: the lowest mean
+    with pytest.raises(ValueError, match="runs >= 2"):
+        choose_from_sweep([0, 1], [[1.0], [2.0]])

@@ -262,3 +262,23 @@ def test_grid_errors():
         ol.progressive_grid(X, y, [-1.0])
     with pytest.raises(ValueError, match="X must be"):
         ol.progressive_grid(X[0], y, [0.1])
+
+
+def test_adagrad_checker_hints_match_the_mistake(student):
+    def no_square_root(w, G, g, eta, eps=1e-8):
+        G = G + g * g
+        return w - eta / (G + eps) * g, G
+
+    def gradient_not_squared(w, G, g, eta, eps=1e-8):
+        G = G + g
+        return w - eta / (np.sqrt(G) + eps) * g, G
+
+    def in_place(w, G, g, eta, eps=1e-8):
+        G += g * g
+        w -= eta / (np.sqrt(G) + eps) * g
+        return w, G
+
+    for wrong, words in ((no_square_root, "square root"), (gradient_not_squared, "squared gradient"),
+                         (in_place, "in place")):
+        res = checks.check_adagrad_update(wrong)
+        assert res.status == "failed" and words in res.message, (wrong.__name__, res.message)

@@ -61,6 +61,7 @@ from course_lib.bandits.nonstationary import (  # noqa: F401
 from course_lib.bandits.tuning import (  # noqa: F401
     MetaUCB,
     BDES,
+    choose_from_sweep,
 )
 from course_lib.bandits.simulate import (  # noqa: F401
     BanditRun,
@@ -94,6 +95,7 @@ __all__ = [
     "DiscountedThompson",
     "MetaUCB",
     "BDES",
+    "choose_from_sweep",
     "BanditRun",
     "mean_schedule",
     "simulate",

@@ -74,3 +74,21 @@ class BDES(_SampleMean):
     def action_probabilities(self, context=None) -> np.ndarray:
         """One-hot (deterministic)."""
         return self._one_hot(self.select())
+
+
+def choose_from_sweep(values, regrets, z: float = 2.0) -> float:
+    """Pick a knob from a sweep (lesson 03, exercise 1): the smallest value whose mean regret is within noise of the best.
+
+    ``values``: (n,) settings, e.g. exploration weights; ``regrets``: (n, runs) final regret of each run.
+    A setting is within noise when its mean exceeds the best mean by at most ``z`` standard errors of
+    the difference of the two means; among those, the smallest value (the least exploration) is returned.
+    """
+    values = np.asarray(values, dtype=float)
+    regrets = np.asarray(regrets, dtype=float)
+    if values.ndim != 1 or regrets.ndim != 2 or regrets.shape[0] != len(values) or regrets.shape[1] < 2:
+        raise ValueError(f"values must be (n,) and regrets (n, runs) with runs >= 2, got {values.shape} and {regrets.shape}")
+    mean = regrets.mean(axis=1)
+    var = regrets.var(axis=1, ddof=1) / regrets.shape[1]
+    best = int(np.argmin(mean))
+    close = mean - mean[best] <= z * np.sqrt(var + var[best])
+    return float(values[close].min())

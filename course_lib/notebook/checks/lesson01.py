@@ -25,8 +25,18 @@ class _Case:
 
 def _check_adagrad(fn: Callable) -> None:
     # Two hand-computed steps on one coordinate: eta = 1, eps = 0.
-    w, G = fn(np.array([0.0]), np.array([0.0]), np.array([2.0]), 1.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w, G = fn(np.array([0.0]), np.array([0.0]), np.array([2.0]), 1.0, 0.0)
+    w, G = np.asarray(w, dtype=float), np.asarray(G, dtype=float)
+    if not np.all(np.isfinite(w)):
+        raise AssertionError("the first step divided by sqrt(0): add g**2 to G first, then step with the new G")
+    if np.allclose(G, [2.0]):
+        raise AssertionError("G accumulates the squared gradient: G + g**2, not G + g")
     assert np.allclose(G, [4.0]), f"after g = 2, G should be 0 + 2**2 = 4, got {np.ravel(G)}"
+    if np.allclose(w, [-0.5]):
+        raise AssertionError("the step divides by G itself; eq. (1.2) divides by its square root, sqrt(G) + eps")
+    if np.allclose(w, [1.0]):
+        raise AssertionError("the step goes against the gradient: w - eta / (sqrt(G) + eps) * g")
     assert np.allclose(w, [-1.0]), (
         f"after g = 2 from w = 0, w should be 0 - 1/sqrt(4) * 2 = -1, got {np.ravel(w)} "
         "(add g**2 to G before taking the step)")
@@ -36,8 +46,10 @@ def _check_adagrad(fn: Callable) -> None:
         f"w = {np.ravel(w)}")
     rng = np.random.default_rng(0)
     case = _Case(rng.normal(size=5), rng.uniform(0, 2, 5), rng.normal(size=5))
-    w_in, G_in = case.w.copy(), case.G.copy()
+    w_in, G_in, g_in = case.w.copy(), case.G.copy(), case.g.copy()
     got = fn(case.w, case.G, case.g, 0.3, 1e-8)
+    assert np.array_equal(case.w, w_in) and np.array_equal(case.G, G_in) and np.array_equal(case.g, g_in), (
+        "do not modify w, G or g in place (G += g**2 changes the caller's array): return new arrays, G = G + g**2")
     want = adagrad_update(w_in, G_in, case.g, 0.3, 1e-8)
     assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1]), (
         "per-coordinate update on 5 coordinates differs from eq. (1.2): each coordinate uses its own G_i")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_lib.bandits import SQRT2, discounted_ucb_update, epsilon_greedy_choice, thompson_beta_update, ucb1_index
+from course_lib.notebook.checks._guards import no_global_random
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -19,7 +20,9 @@ def _check_eps(candidate: Callable) -> None:
     for eps in (0.0, 1.0, 0.3):
         rng = np.random.default_rng(11)
         n = 6000
-        picks = np.array([candidate(values.copy(), eps, rng) for _ in range(n)])
+        with no_global_random("draw every random number from the rng you are given (rng.random(), rng.integers()), "
+                              "not from np.random: the lesson's runs must be reproducible from their seed"):
+            picks = np.array([candidate(values.copy(), eps, rng) for _ in range(n)])
         assert np.issubdtype(np.asarray(picks).dtype, np.integer), "return the arm as an int (an index)"
         assert picks.min() >= 0 and picks.max() < len(values), "return an arm index between 0 and K-1"
         freq = np.bincount(picks, minlength=len(values)) / n

@@ -92,18 +92,3 @@ def test_short_windows_recover_first_after_a_shift(r):
     assert week2["14 days"] == min(week2.values())
     assert week2["14 days"] < week2["30 days"] - 0.02
 
-
-def test_stored_notebooks_show_no_record_lines():
-    # a record is stored under its own MIME type only; a text/plain copy would print "name = value" to students
-    import json
-    from pathlib import Path
-
-    from course_lib.notebook.record import MIME
-
-    root = Path(__file__).resolve().parents[1]
-    for folder in ("solutions", "notebooks"):
-        nb = json.loads((root / folder / f"{NAME}.ipynb").read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            for out in cell.get("outputs", []):
-                data = out.get("data", {})
-                assert not (MIME in data and len(data) > 1), f"{folder}/{NAME}: a record shows as {sorted(data)}"

@@ -79,6 +79,18 @@ def test_solution_notebook_is_executed_clean_and_tagged(path):
                                 "stored; call course_lib.notebook.plots.use_course_style() so the inline backend is used")
 
 
+@pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_stored_notebook_shows_no_record_lines(path):
+    """A record is stored under its own MIME type only: a text/plain copy would print "name = value" to students."""
+    from course_lib.notebook.record import MIME
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            assert not (MIME in data and len(data) > 1), f"{path.name}: a record shows as {sorted(data)}; re-execute it"
+
+
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
 def test_student_notebook_keeps_no_solution(path):
     text = path.read_text(encoding="utf-8")

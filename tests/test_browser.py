@@ -227,7 +227,14 @@ def check_notebook(lab: Lab, path: str, shots: Path) -> Report:
     try:
         notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
         _run_all(lab, page, path, report)
-        file = nbformat.read(lab.root / path, as_version=4)
+        for _ in range(50):   # an autosave may be writing the file this instant
+            try:
+                file = nbformat.read(lab.root / path, as_version=4)
+                break
+            except Exception:
+                time.sleep(0.2)
+        else:
+            file = nbformat.read(lab.root / path, as_version=4)
         for i, cell in enumerate(file.cells):
             if cell.cell_type == "code" and cell.execution_count is None:
                 report.problems.append(f"cell {i} did not run")
@@ -281,22 +288,24 @@ def _run_all(lab: Lab, page, path: str, report: Report) -> None:
             cells = nbformat.read(lab.root / path, as_version=4).cells
         except Exception:   # caught half-written
             cells = []
-        _accept_own_save(page)
+        if _accept_own_save(page):   # the overwrite saves again: read the file once that save is done
+            continue
         if sum(c.get("execution_count") is not None for c in cells if c.cell_type == "code") == ran:
-            _accept_own_save(page)
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"{path}: the saved file does not hold the {ran} cells the page ran")
         time.sleep(0.3)
 
 
-def _accept_own_save(page) -> None:
+def _accept_own_save(page) -> bool:
     """Overwrite when Lab asks "File Changed": our Ctrl+S raced our own 2 s autosave (a test artefact under load;
     the page holds what ran). Any other dialog stays open and is reported."""
     dialog = page.locator(".jp-Dialog", has_text="File Changed")
-    if dialog.count():
-        dialog.locator(".jp-Dialog-button", has_text="Overwrite").first.click()
-        page.wait_for_timeout(500)
+    if not dialog.count():
+        return False
+    dialog.locator(".jp-Dialog-button", has_text="Overwrite").first.click()
+    page.wait_for_timeout(1000)
+    return True
 
 
 def _move(lab, page, path, notebook, cell, i, slider, shots, report) -> None:

@@ -150,7 +150,34 @@ def gradient_features_loop(model: nn.Module, contexts: torch.Tensor) -> torch.Te
 # ----------------------------------------------------------------------------- policies
 
 
-class UniformPolicy:
+class _Ranker:
+    """``predict`` and ``select`` from ``predict_expectations``, shared by every policy of this module."""
+
+    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
+        """The top-``k`` arms per context, best first, shape ``(n, k)`` (ties go to the lower index)."""
+        return _top_k(self.predict_expectations(contexts), k)
+
+    def select(self, context: Any) -> int:
+        """The arm to play for one context."""
+        return int(self.predict(np.atleast_2d(context))[0, 0])
+
+
+class _Deterministic(_Ranker):
+    """A policy that always plays its top arm: its action probabilities are one-hot."""
+
+    def action_probabilities(self, contexts: Any) -> np.ndarray:
+        """Exact: deterministic, one-hot on the top arm."""
+        return np.eye(self.n_arms)[self.predict(contexts)[:, 0]]
+
+
+def _rng_state(state: Any) -> dict:
+    """A bit-generator state as ``numpy`` expects it (it may come back from JSON with lists)."""
+    import json
+
+    return json.loads(json.dumps(state)) if not isinstance(state, dict) else state
+
+
+class UniformPolicy(_Ranker):
     """Picks an arm uniformly at random, whatever the context (the wheel table's normaliser)."""
 
     def __init__(self, n_arms: int, n_features: int, seed: int | None = 0):
@@ -163,12 +190,6 @@ class UniformPolicy:
 
     def predict_expectations(self, contexts: Any) -> np.ndarray:
         return self.rng.random((len(self._contexts(contexts)), self.n_arms))
-
-    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
-        return _top_k(self.predict_expectations(contexts), k)
-
-    def select(self, context: Any) -> int:
-        return int(self.predict(np.atleast_2d(context))[0, 0])
 
     def update(self, arm: int, reward: float, context: Any) -> UniformPolicy:
         _check_arms(arm, self.n_arms)
@@ -223,14 +244,7 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-scores, axis=1, kind="stable")[:, : int(k)]
 
 
-def _rng_state(state: Any) -> dict:
-    """A bit-generator state as ``numpy`` expects it (it may come back from JSON with lists)."""
-    import json
-
-    return json.loads(json.dumps(state)) if not isinstance(state, dict) else state
-
-
-class _NeuralBandit:
+class _NeuralBandit(_Ranker):
     """Shared machinery: the network, the replay buffer, training, validation, state and the verbs.
 
     Parameters: ``n_arms``; ``n_features`` (context width d); ``hidden`` (trunk widths, e.g.
@@ -391,14 +405,6 @@ class _NeuralBandit:
     # --- scoring
     def predict_expectations(self, contexts: Any) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
-        """The top-``k`` arms per context, best first, shape ``(n, k)`` (ties go to the lower index)."""
-        return _top_k(self.predict_expectations(contexts), k)
-
-    def select(self, context: Any) -> int:
-        """The arm to play for one context."""
-        return int(self.predict(np.atleast_2d(context))[0, 0])
 
     def action_probabilities(self, contexts: Any, n_samples: int = 1000) -> np.ndarray:
         """P(arm chosen | context), ``(n, n_arms)``.
@@ -723,7 +729,7 @@ class ColumnView:
         return self
 
 
-class SlidingWindowLinUCB:
+class SlidingWindowLinUCB(_Deterministic):
     """Disjoint LinUCB on the last ``window`` events only (a minimal sliding-window LinUCB).
 
     Each arm keeps ``A_a^{-1}`` and ``b_a`` of the events inside the window: an arriving event is
@@ -781,16 +787,6 @@ class SlidingWindowLinUCB:
         quad = np.einsum("nj,kij,ni->nk", X, self.A_inv, X)
         return X @ theta.T + self.alpha * np.sqrt(np.maximum(quad, 0.0))
 
-    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
-        return _top_k(self.predict_expectations(contexts), k)
-
-    def select(self, context: Any) -> int:
-        return int(self.predict(np.atleast_2d(context))[0, 0])
-
-    def action_probabilities(self, contexts: Any) -> np.ndarray:
-        """Exact: deterministic, one-hot on the top arm."""
-        return np.eye(self.n_arms)[self.predict(contexts)[:, 0]]
-
     def state_dict(self) -> dict[str, Any]:
         return {"A_inv": self.A_inv.copy(), "b": self.b.copy(), "buf_X": self.buf_X.copy(),
                 "buf_arm": self.buf_arm.copy(), "buf_r": self.buf_r.copy(), "t": int(self.t)}
@@ -822,7 +818,7 @@ class HyperNet(nn.Module):
                 out[:, cut:].reshape(-1, self.d_item, self.rank))
 
 
-class HyperBandit:
+class HyperBandit(_Deterministic):
     """HyperBandit (Shen, Zhang, Wei and Xu, CIKM 2023), as this lesson implements it (equation HB).
 
     A hypernetwork maps the time features ``tau`` of a visit (day of week, period of day) to the
@@ -965,16 +961,6 @@ class HyperBandit:
         Az = (self.A_inv.reshape(K * r, r) @ z.T).reshape(K, r, -1)          # A_a^{-1} z, (K, r, n)
         quad = (Az * z.T[None]).sum(axis=1).T                                  # z^T A_a^{-1} z, (n, K)
         return mean + self.alpha * np.sqrt(np.maximum(quad, 0.0))
-
-    def predict(self, contexts: Any, k: int = 1) -> np.ndarray:
-        return _top_k(self.predict_expectations(contexts), k)
-
-    def select(self, context: Any) -> int:
-        return int(self.predict(np.atleast_2d(context))[0, 0])
-
-    def action_probabilities(self, contexts: Any) -> np.ndarray:
-        """Exact: deterministic, one-hot on the top arm."""
-        return np.eye(self.n_arms)[self.predict(contexts)[:, 0]]
 
     # --- learning
     def update(self, arm: int, reward: float, context: Any) -> HyperBandit:

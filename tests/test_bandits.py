@@ -26,6 +26,14 @@ MEANS = [0.10, 0.30, 0.50, 0.20, 0.15]
     (lambda: b.UCB1(3, runs=0), "runs must be"),
     (lambda: b.SlidingWindowUCB(3, window=0), "window must be"),
     (lambda: b.ThompsonBernoulli(3, prior=(0, 1)), "alpha_0 must be > 0"),
+    (lambda: b.ExploreThenCommit(3, m=0), "m must be an integer >= 1"),
+    (lambda: b.ExploreThenCommit(3, m=2.5), "m must be an integer >= 1"),
+    (lambda: b.ExploreThenCommit(3, m=[5, 6], runs=3), r"m must be one integer >= 1 or an array of shape \(runs,\)"),
+    (lambda: b.ExploreThenCommit(3, m=[5, 0], runs=2), "every m must be an integer >= 1"),
+    (lambda: b.simulate(b.UCB1(3, runs=2), [0.1, 0.2, 0.3], 10, batch_size=0), "batch_size must be an integer >= 1"),
+    (lambda: b.etc_theory_m(0.0, 100), "gap must be > 0"),
+    (lambda: b.etc_final_regret([0.1, 0.2], [0, 5], 100, 10), "every m in ms must be"),
+    (lambda: b.ucb1_batch_arms(np.zeros(3), np.zeros(3), 0, 0.5, 0), "n must be an integer >= 1"),
 ])
 def test_invalid_parameters_raise_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
@@ -481,3 +489,160 @@ def test_epsilon_greedy_checker_requires_the_given_rng(student_mode):
         assert res.status == "failed" and "rng you are given" in res.message, res.message
     assert checks.check_epsilon_greedy_choice(b.epsilon_greedy_choice).passed
     assert 0 <= np.random.default_rng(1).random() < 1      # the guard is lifted afterwards
+
+
+
+# ----------------------------------------------------------------- explore-then-commit (ETC)
+def test_etc_plays_a_round_robin_then_commits_for_good_to_the_best_test_mean():
+    p = b.ExploreThenCommit(3, m=2)
+    played = []
+    for reward in (0, 1, 1, 0, 1, 0):                  # test means after 6 steps: arm 0: 0, arm 1: 1, arm 2: 0.5
+        played.append(p.select())
+        p.update(played[-1], float(reward))
+    assert played == [0, 1, 2, 0, 1, 2] and p.select() == 1
+    for _ in range(5):                                 # the committed arm stops clicking: ETC does not look back
+        p.update(p.select(), 0.0)
+    assert p.select() == 1 and p.values[1] < p.values[2]
+    np.testing.assert_array_equal(p.action_probabilities(), [0.0, 1.0, 0.0])
+    tie = b.ExploreThenCommit(2, m=1)
+    for arm in (0, 1):
+        tie.update(tie.select(), 1.0)
+    assert tie.select() == 0                           # ties go to the lowest index
+
+
+def test_etc_with_one_m_per_run_commits_each_run_after_its_own_test():
+    m = np.array([1, 2, 4, 8])
+    run = b.simulate(b.ExploreThenCommit(3, m, runs=4), [0.2, 0.5, 0.4], 60, seed=1)
+    for r, mr in enumerate(m):
+        np.testing.assert_array_equal(run.arms[r, :3 * mr], np.arange(3 * mr) % 3)
+        assert np.all(run.arms[r, 3 * mr:] == run.arms[r, 3 * mr])
+
+
+def test_etc_final_regret_has_the_distribution_of_the_simulated_policy():
+    runs = 3000
+    sim = b.simulate(b.ExploreThenCommit(5, 10, runs=runs), MEANS, 2000, seed=4).final_regret
+    fast = b.etc_final_regret(MEANS, [10], 2000, runs, seed=5)[0]
+    se = np.sqrt(sim.var() / runs + fast.var() / runs)
+    assert abs(sim.mean() - fast.mean()) < 4 * se
+    # the cost of the test and the share of wrong launches agree too
+    assert sim.min() == fast.min() == pytest.approx(10 * 1.25)
+    assert abs(np.mean(sim > 12.5 + 1e-9) - np.mean(fast > 12.5 + 1e-9)) < 0.04
+    # a horizon shorter than the test: the round robin's first T steps, no commitment
+    np.testing.assert_allclose(b.etc_final_regret([0.5, 0.1], [10], 7, 3), 3 * 0.4)   # arm 1 at steps 2, 4, 6
+
+
+def test_etc_theory_m_matches_lattimore_and_szepesvari_by_hand():
+    assert b.etc_theory_m(0.2, 3000) == math.ceil(4 / 0.04 * math.log(3000 * 0.04 / 4)) == 341
+    assert b.etc_theory_m(0.2, 3000, sigma=0.5) == math.ceil(1 / 0.04 * math.log(3000 * 0.04)) == 120
+    assert b.etc_theory_m(0.5, 10) == 1                # T gap^2 / 4 <= 1: no test worth running
+
+
+def test_choose_commit_length_takes_the_lightest_tail_among_means_within_noise():
+    rng = np.random.default_rng(0)
+    ms = np.array([5, 20, 40, 300])
+    base = np.array([100.0, 60.0, 62.0, 375.0])[:, None] + rng.normal(0, 1, (4, 50))
+    base[1, :3] += 500                                 # m = 20: three wrong launches, mean still within noise
+    assert b.choose_commit_length(ms, base) == 40
+    with pytest.raises(ValueError, match="runs >= 2"):
+        b.choose_commit_length(ms, base[:, :1])
+
+
+# ----------------------------------------------------------------- delayed (batched) feedback
+def test_batch_size_one_is_the_default_and_a_batch_freezes_the_policy():
+    a = b.simulate(b.ThompsonBernoulli(5, runs=20, seed=3), MEANS, 300, seed=2)
+    c = b.simulate(b.ThompsonBernoulli(5, runs=20, seed=3), MEANS, 300, seed=2, batch_size=1)
+    np.testing.assert_array_equal(a.arms, c.arms)
+    ucb = b.simulate(b.UCB1(5, c=0.3, runs=20), MEANS, 300, seed=2, batch_size=30)
+    blocks = ucb.arms.reshape(20, 10, 30)
+    assert np.all(blocks == blocks[:, :, :1])          # deterministic and frozen: one arm per batch
+    np.testing.assert_array_equal(blocks[0, :5, 0], np.arange(5))   # untried arms first, in index order
+    policy = b.ThompsonBernoulli(5, runs=400, seed=1)
+    ts = b.simulate(policy, MEANS, 50, seed=2, batch_size=50)       # one batch: the prior's uniform choice
+    freq = np.bincount(ts.arms.ravel(), minlength=5) / ts.arms.size
+    np.testing.assert_allclose(freq, 0.2, atol=0.02)
+    assert policy.t == 50 and policy.alpha.sum() + policy.beta.sum() == pytest.approx(400 * (10 + 50))
+
+
+def test_pending_ucb1_is_ucb1_with_immediate_feedback_and_spreads_a_batch():
+    a = b.simulate(b.PendingUCB1(5, c=0.3, runs=30), MEANS, 400, seed=6)
+    u = b.simulate(b.UCB1(5, c=0.3, runs=30), MEANS, 400, seed=6)
+    np.testing.assert_array_equal(a.arms, u.arms)
+    p = b.simulate(b.PendingUCB1(5, c=0.3, runs=3), MEANS, 40, seed=6, batch_size=40)
+    np.testing.assert_array_equal(p.arms[0], b.ucb1_batch_arms(np.zeros(5), np.zeros(5), 0, 0.3, 40))
+    policy = b.PendingUCB1(3, c=1.0)
+    first = policy.action_probabilities()
+    np.testing.assert_array_equal(first, policy.action_probabilities())   # looking does not book a pull
+    assert policy.select() == 0 and policy.select() == 1 and policy.pending.tolist() == [1, 1, 0]
+    policy.update(0, 1.0)
+    assert policy.pending.tolist() == [0, 1, 0] and policy.counts.tolist() == [1, 0, 0]
+
+
+def test_ucb1_batch_arms_counts_booked_pulls_and_leaves_its_inputs():
+    values, counts = np.array([0.5, 0.3, 0.1]), np.array([8.0, 4.0, 4.0])
+    arms = b.ucb1_batch_arms(values, counts, 16, 0.5, 30)
+    assert values.tolist() == [0.5, 0.3, 0.1] and counts.tolist() == [8.0, 4.0, 4.0]
+    # by hand: the next arm is the UCB argmax with the booked pulls added to n_i and to t
+    booked = np.zeros(3)
+    for j, arm in enumerate(arms):
+        assert arm == int(np.argmax(b.ucb1_index(values, counts + booked, 16 + j, 0.5)))
+        booked[arm] += 1
+    assert 0 < (arms != 0).sum() < 10                  # mostly the leader, sometimes the uncertain arms
+
+
+def _choose_lowest_median(ms, regrets):
+    return ms[int(np.argmin(np.median(regrets, axis=1)))]
+
+
+def _choose_largest(ms, regrets):
+    return ms[-1]
+
+
+def _choose_theory(ms, regrets):
+    return b.etc_theory_m(0.2, 3000)
+
+
+def _choose_best_single_run(ms, regrets):
+    return ms[int(np.argmin(regrets.min(axis=1)))]
+
+
+@pytest.mark.parametrize("wrong, hint", [(_choose_lowest_median, "lowest median"), (_choose_largest, "the largest of the sweep"),
+                                         (_choose_theory, "needs the gap"), (_choose_best_single_run, "lowest median")])
+def test_commit_length_checker_names_the_mistake(student_mode, wrong, hint):
+    assert checks.check_choose_commit_length(b.choose_commit_length).passed
+    assert checks.check_choose_commit_length(lambda ms, r: ms[int(np.argmin(r.mean(axis=1)))]).passed  # the best mean
+    result = checks.check_choose_commit_length(wrong)
+    assert result.status == "failed" and hint in result.message and result.use is b.choose_commit_length, result.message
+
+
+def _batch_repeats(values, counts, t, c, n):
+    return np.full(n, int(np.argmax(b.ucb1_index(values, counts, t, c))))
+
+
+def _batch_guesses_no_click(values, counts, t, c, n):
+    values, counts, arms = values.copy(), counts.copy(), []
+    for j in range(n):
+        arms.append(int(np.argmax(b.ucb1_index(values, counts, t + j, c))))
+        counts[arms[-1]] += 1
+        values[arms[-1]] *= 1 - 1 / counts[arms[-1]]
+    return np.array(arms)
+
+
+def _batch_in_place(values, counts, t, c, n):
+    arms = []
+    for j in range(n):
+        arms.append(int(np.argmax(b.ucb1_index(values, counts, t + j, c))))
+        counts[arms[-1]] += 1
+    return np.array(arms)
+
+
+def _batch_round_robin(values, counts, t, c, n):
+    return np.arange(n) % len(values)
+
+
+@pytest.mark.parametrize("wrong, hint", [(_batch_repeats, "repeats one arm"), (_batch_guesses_no_click, "guessed reward"),
+                                         (_batch_in_place, "leave values and counts unchanged"),
+                                         (_batch_round_robin, "round robin")])
+def test_batch_arms_checker_names_the_mistake(student_mode, wrong, hint):
+    assert checks.check_batch_arms(b.ucb1_batch_arms).passed
+    result = checks.check_batch_arms(wrong)
+    assert result.status == "failed" and hint in result.message and result.use is b.ucb1_batch_arms, result.message

@@ -41,6 +41,8 @@ FACTORIES = {
     "RandomPolicy": (Bandit, lambda s, runs=None: bd.RandomPolicy(K, runs=runs, seed=s)),
     "EpsilonGreedy": (Bandit, lambda s, runs=None: bd.EpsilonGreedy(K, 0.3, runs=runs, seed=s)),
     "UCB1": (Bandit, lambda s, runs=None: bd.UCB1(K, runs=runs, seed=s)),
+    "PendingUCB1": (Bandit, lambda s, runs=None: bd.PendingUCB1(K, c=0.5, runs=runs, seed=s)),
+    "ExploreThenCommit": (Bandit, lambda s, runs=None: bd.ExploreThenCommit(K, 3 if runs is None else np.arange(1, runs + 1), runs=runs, seed=s)),
     "ThompsonBernoulli": (Bandit, lambda s, runs=None: bd.ThompsonBernoulli(K, runs=runs, seed=s)),
     "ThompsonGaussian": (Bandit, lambda s, runs=None: bd.ThompsonGaussian(K, runs=runs, seed=s)),
     "Softmax": (Bandit, lambda s, runs=None: bd.Softmax(K, 0.2, runs=runs, seed=s)),

@@ -9,7 +9,7 @@ or ``R`` independent runs at once (``runs=R``: state arrays of shape ``(R, K)``,
 returns ``R`` arms, ``update`` takes arrays of shape ``(R,)``).  The two modes share one
 implementation, so a run of the batched policy with ``runs=1`` and the one-run policy with the
 same seed make exactly the same choices.  ``simulate`` plays a policy on a Bernoulli or Gaussian
-problem, vectorised over runs; ``simulate_loop`` plays one-run policies one step at a time.
+problem, vectorised over runs, optionally with feedback delivered in batches (``batch_size``); ``simulate_loop`` plays one-run policies one step at a time.
 
 Ties between arms go to the lowest arm index (``numpy.argmax``); an arm never played has an
 infinite index, so the value-based policies (greedy, epsilon-greedy, UCB) play every arm once first.
@@ -24,6 +24,11 @@ References
   the evidence of two samples. Biometrika 25(3-4):285-294, 1933.
 - S. Agrawal, N. Goyal. Analysis of Thompson sampling for the multi-armed bandit problem.
   COLT 2012 (JMLR W&CP 23:39.1-39.26).
+- T. Lattimore, C. Szepesvari. Bandit Algorithms. Cambridge University Press, 2020, ch. 6.
+  (Explore-then-commit and its choice of m.)
+- O. Chapelle, L. Li. An empirical evaluation of Thompson sampling. NIPS 2011.  (Delayed, batched feedback.)
+- T. Desautels, A. Krause, J. Burdick. Parallelizing exploration-exploitation tradeoffs in Gaussian process
+  bandit optimization. JMLR 15:4053-4103, 2014.  (Pending pulls counted before their rewards: ``PendingUCB1``.)
 - P. Auer, N. Cesa-Bianchi, Y. Freund, R. E. Schapire. The nonstochastic multiarmed bandit
   problem. SIAM Journal on Computing 32(1):48-77, 2002.  (EXP3.)
 - A. Garivier, E. Moulines. On upper-confidence bound policies for switching bandit problems.
@@ -43,14 +48,17 @@ from course_lib.bandits.policies import (  # noqa: F401
     epsilon_greedy_choice,
     ucb1_index,
     thompson_beta_update,
+    ucb1_batch_arms,
     Policy,
     RandomPolicy,
     EpsilonGreedy,
     UCB1,
+    PendingUCB1,
     ThompsonBernoulli,
     ThompsonGaussian,
     Softmax,
     EXP3,
+    ExploreThenCommit,
 )
 from course_lib.bandits.nonstationary import (  # noqa: F401
     discounted_ucb_update,
@@ -62,6 +70,7 @@ from course_lib.bandits.tuning import (  # noqa: F401
     MetaUCB,
     BDES,
     choose_from_sweep,
+    choose_commit_length,
 )
 from course_lib.bandits.simulate import (  # noqa: F401
     BanditRun,
@@ -74,6 +83,8 @@ from course_lib.bandits.theory import (  # noqa: F401
     ucb1_regret_bound,
     lai_robbins_lower_bound,
     recovery_time,
+    etc_theory_m,
+    etc_final_regret,
 )
 
 __all__ = [
@@ -86,16 +97,20 @@ __all__ = [
     "RandomPolicy",
     "EpsilonGreedy",
     "UCB1",
+    "PendingUCB1",
+    "ucb1_batch_arms",
     "ThompsonBernoulli",
     "ThompsonGaussian",
     "Softmax",
     "EXP3",
+    "ExploreThenCommit",
     "DiscountedUCB",
     "SlidingWindowUCB",
     "DiscountedThompson",
     "MetaUCB",
     "BDES",
     "choose_from_sweep",
+    "choose_commit_length",
     "BanditRun",
     "mean_schedule",
     "simulate",
@@ -104,4 +119,6 @@ __all__ = [
     "ucb1_regret_bound",
     "lai_robbins_lower_bound",
     "recovery_time",
+    "etc_theory_m",
+    "etc_final_regret",
 ]

@@ -213,6 +213,56 @@ class UCB1(_SampleMean):
         return self._one_hot(self.select())
 
 
+def ucb1_batch_arms(values: np.ndarray, counts: np.ndarray, t: float, c: float, n: int) -> np.ndarray:
+    """The ``n`` arms UCB1 shows during a batch whose rewards arrive only at its end (lesson 02, exercise 4).
+
+    Each pull already scheduled counts as a pull (``n_i`` and ``t`` grow) but, with no reward yet, leaves the
+    mean unchanged, so the bonus of a scheduled arm shrinks and the batch spreads over the uncertain arms
+    (the "hallucinated" observations of Desautels, Krause and Burdick, JMLR 2014).  Returns (n,) arm indices;
+    the inputs are unchanged.
+    """
+    values = np.asarray(values, dtype=float)
+    pending = np.zeros(values.shape)
+    arms = np.empty(integer("n", n), dtype=np.int64)
+    for j in range(n):
+        arms[j] = np.argmax(ucb1_index(values, np.asarray(counts, dtype=float) + pending, t + j, c))
+        pending[arms[j]] += 1
+    return arms
+
+
+class PendingUCB1(UCB1):
+    """UCB1 that counts the pulls whose rewards are still pending (``ucb1_batch_arms``, one step at a time).
+
+    ``select`` books the pull it returns; ``update`` settles it.  With feedback after every step it plays
+    exactly as UCB1; with feedback in batches (``simulate(..., batch_size=N)``) it spreads a batch over
+    the arms it is unsure about instead of repeating one arm.
+    """
+
+    def __init__(self, n_arms: int, c: float = SQRT2, runs: int | None = None, seed: int = 0):
+        super().__init__(n_arms, c, runs, seed)
+        self.pending = np.zeros(self.shape)
+        self.name = f"pending-UCB1(c={self.c:.3g})"
+
+    def _choice(self):
+        booked = self.pending.sum(axis=-1)
+        t = self.t + (booked if self.runs is None else booked[:, None])
+        return np.argmax(ucb1_index(self.values, self.counts + self.pending, t, self.c), axis=-1)
+
+    def select(self, context=None):
+        arms = self._choice()
+        self.pending[self._rows, arms] += 1
+        return self._out(arms)
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot on the arm the next ``select`` books (deterministic); the state is unchanged."""
+        return self._one_hot(self._choice())
+
+    def update(self, arm, reward, context=None):
+        ix = self._ix(arm)
+        self.pending[ix] = np.maximum(self.pending[ix] - 1, 0)
+        return super().update(arm, reward)
+
+
 class ThompsonBernoulli(Policy):
     """Thompson sampling with Beta posteriors (lesson eq. 4; Thompson 1933, Agrawal and Goyal 2012).
 
@@ -348,4 +398,42 @@ class EXP3(Policy):
         ix = self._ix(arm)
         self.t += 1
         self.log_w[ix] += self.gamma * reward / (self.p[ix] * self.n_arms)
+        return self
+
+
+class ExploreThenCommit(_SampleMean):
+    """Explore-then-commit (Lattimore and Szepesvari 2020, ch. 6): an A/B/n test, then ship the winner.
+
+    Plays the arms in turn (arm ``t mod K`` at step t) for ``m * K`` steps, ``m`` pulls each, then
+    commits for good to the arm with the best sample mean at that moment (ties to the lowest index).
+    ``m``: pulls per arm, an int >= 1, or a (runs,) array of them (one per run, to sweep m in one
+    simulation).  Deterministic given the rewards.
+    """
+
+    def __init__(self, n_arms: int, m, runs: int | None = None, seed: int = 0):
+        super().__init__(n_arms, runs, seed)
+        hint = "the pulls of every arm before committing, e.g. m=50"
+        if np.ndim(m) == 0:
+            self.m = np.asarray(integer("m", m, hint=hint))
+        else:
+            if self.runs is None or np.shape(m) != (self.runs,):
+                raise ValueError(f"m must be one integer >= 1 or an array of shape (runs,) = ({self.runs},), "
+                                 f"got shape {np.shape(m)}; pass an int for a single run")
+            self.m = np.array([integer("every m", v, hint=hint) for v in np.ravel(m)], dtype=np.int64)
+        self.committed = np.full(self.batch, -1, dtype=np.int64)   # -1 while still exploring
+        self.name = f"ETC(m={int(self.m)})" if self.m.ndim == 0 else "ETC(m per run)"
+
+    def select(self, context=None):
+        arms = np.where(self.t < self.m * self.n_arms, self.t % self.n_arms, self.committed)
+        return self._out(np.broadcast_to(arms, self.batch).astype(np.int64))
+
+    def action_probabilities(self, context=None) -> np.ndarray:
+        """One-hot on the arm ``select`` plays (ETC is deterministic)."""
+        return self._one_hot(self.select())
+
+    def update(self, arm, reward, context=None):
+        super().update(arm, reward)
+        done = (self.t >= self.m * self.n_arms) & (self.committed < 0)
+        if np.any(done):
+            self.committed = np.where(done, np.argmax(self.values, axis=-1), self.committed)
         return self

@@ -54,7 +54,8 @@ def _noise_blocks(seed: int | None, horizon: int, runs: int, kind: str, chunk: i
         yield rng.random(size) if kind == "bernoulli" else rng.standard_normal(size)
 
 
-def _play(policy: Policy, m: np.ndarray, blocks: Iterator[np.ndarray], kind: str, noise_sd: float) -> BanditRun:
+def _play(policy: Policy, m: np.ndarray, blocks: Iterator[np.ndarray], kind: str, noise_sd: float,
+          batch_size: int = 1) -> BanditRun:
     horizon, k = m.shape
     if policy.n_arms != k:
         raise ValueError(f"the policy has {policy.n_arms} arms but the problem has {k}")
@@ -68,13 +69,15 @@ def _play(policy: Policy, m: np.ndarray, blocks: Iterator[np.ndarray], kind: str
             a = np.atleast_1d(policy.select())
             mu = m[t, a]
             r = (noise < mu).astype(float) if kind == "bernoulli" else mu + noise_sd * noise
-            if single:
-                policy.update(int(a[0]), float(r[0]))
-            else:
-                policy.update(a, r)
             arms[:, t] = a
             rewards[:, t] = r
             t += 1
+            if t % batch_size == 0 or t == horizon:   # the batch's feedback arrives, in order of play
+                for s in range(t - (t - 1) % batch_size - 1, t):
+                    if single:
+                        policy.update(int(arms[0, s]), float(rewards[0, s]))
+                    else:
+                        policy.update(arms[:, s], rewards[:, s])
     gaps = m.max(axis=1)[None, :] - m[np.arange(horizon)[None, :], arms]
     return BanditRun(arms, rewards, np.cumsum(gaps, axis=1), np.asarray(m))
 
@@ -86,7 +89,7 @@ def _check_kind(kind: str, noise_sd: float) -> None:
 
 
 def simulate(policy: Policy, means, horizon: int | None = None, seed: int | None = 0,
-             rewards: str = "bernoulli", noise_sd: float = 1.0, chunk: int = 1024) -> BanditRun:
+             rewards: str = "bernoulli", noise_sd: float = 1.0, chunk: int = 1024, batch_size: int = 1) -> BanditRun:
     """Play ``policy`` (one run, or ``policy.runs`` runs at once) on a bandit problem.
 
     ``means``: (K,) expected rewards, or a (T, K) schedule for non-stationary problems.
@@ -94,11 +97,18 @@ def simulate(policy: Policy, means, horizon: int | None = None, seed: int | None
     The reward noise comes from a child stream of ``seed`` (independent of a policy seeded with
     the same integer), drawn in steps-by-runs order, so ``simulate_loop`` with the same seed pays
     the same rewards for the same choices.
+    ``batch_size``: delayed feedback.  The policy chooses every step, but the rewards reach it only every
+    ``batch_size`` steps (then all of that batch's updates, in order of play); in between its state is
+    frozen.  ``1`` (the default) updates after every step.  (``MetaUCB`` remembers only its last choice of
+    configuration, so it needs ``batch_size=1``.)
     """
     _check_kind(rewards, noise_sd)
+    batch_size = integer("batch_size", batch_size, hint="the steps between two updates of the policy; 1 updates every step")
+    if batch_size > 1 and hasattr(policy, "meta"):
+        raise ValueError("batch_size: MetaUCB learns which configuration chose each arm at the next update; use batch_size=1")
     m = mean_schedule(means, horizon)
     runs = policy.runs or 1
-    return _play(policy, m, _noise_blocks(seed, m.shape[0], runs, rewards, chunk), rewards, noise_sd)
+    return _play(policy, m, _noise_blocks(seed, m.shape[0], runs, rewards, chunk), rewards, noise_sd, batch_size)
 
 
 def simulate_loop(make_policy: Callable[[int], Policy], means, runs: int, horizon: int | None = None,

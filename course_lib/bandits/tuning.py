@@ -92,3 +92,21 @@ def choose_from_sweep(values, regrets, z: float = 2.0) -> float:
     best = int(np.argmin(mean))
     close = mean - mean[best] <= z * np.sqrt(var + var[best])
     return float(values[close].min())
+
+
+def choose_commit_length(ms, regrets, z: float = 2.0) -> int:
+    """Pick explore-then-commit's m from a sweep (lesson 02, exercise 2): within noise of the best mean, the lightest tail.
+
+    ``ms``: (n,) pulls per arm; ``regrets``: (n, runs) final regret of each run.  Candidates are the m whose
+    mean regret exceeds the best mean by at most ``z`` standard errors of the difference; among them the
+    one whose worst run lost least (fewer wrong commitments), ties to the smaller m.
+    """
+    ms = np.asarray(ms)
+    regrets = np.asarray(regrets, dtype=float)
+    if ms.ndim != 1 or regrets.ndim != 2 or regrets.shape[0] != len(ms) or regrets.shape[1] < 2:
+        raise ValueError(f"ms must be (n,) and regrets (n, runs) with runs >= 2, got {ms.shape} and {regrets.shape}")
+    mean = regrets.mean(axis=1)
+    var = regrets.var(axis=1, ddof=1) / regrets.shape[1]
+    best = int(np.argmin(mean))
+    close = np.flatnonzero(mean - mean[best] <= z * np.sqrt(var + var[best]))
+    return int(ms[close[np.argmin(regrets[close].max(axis=1))]])

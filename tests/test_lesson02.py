@@ -167,3 +167,56 @@ def test_forgetting_pays_when_sized_for_its_memory(r):
 def test_discounted_ucb_exercise_run(r):
     # one run of the noon day with the student's discounted update (gamma 0.995, c 0.2)
     assert 0 < r["exercise.ducb_one_run"] < r["shift.day_total.UCB1"]
+
+
+ETC_MS = [5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200, 300]
+
+
+def test_explore_then_commit_sweep_is_u_shaped_and_the_median_hides_wrong_launches(r):
+    mean, wrong = r["etc.mean"], r["etc.wrong"]
+    assert len(mean) == len(ETC_MS)
+    assert wrong[0] > 0.3 and wrong[-1] == 0 and wrong[0] > wrong[4] > wrong[-1]
+    # a test that is always right costs m * sum of gaps: 300 * 1.25 clicks
+    assert mean[-1] == pytest.approx(300 * 1.25)
+    assert mean[0] > 3 * min(mean) and 20 <= r["etc.best_mean_m"] <= 60
+    assert r["etc.median_m5"] < 0.1 * r["etc.mean_m5"]
+
+
+def test_theory_lengths_need_the_gap_and_explore_too_long_here(r):
+    # eq. (8) for the gap 0.2 at T = 3000: ceil(100 ln 30) and, for clicks (sigma = 1/2), ceil(25 ln 120)
+    assert r["etc.theory_m.sigma1"] == math.ceil(100 * math.log(30)) == 341
+    assert r["etc.theory_m.clicks"] == math.ceil(25 * math.log(120)) == 120
+    assert r["etc.theory_regret.sigma1"] == pytest.approx(341 * 1.25, rel=0.01)
+    assert r["etc.theory_regret.clicks"] > 1.5 * r["etc.best_mean"]
+
+
+def test_tuned_etc_loses_more_than_tuned_ucb1_and_thompson_with_a_heavy_tail(r):
+    mean = {k.split(".")[-1]: v for k, v in r.items() if k.startswith("etc.contest.mean.")}
+    median = {k.split(".")[-1]: v for k, v in r.items() if k.startswith("etc.contest.median.")}
+    worst = {k.split(".")[-1]: v for k, v in r.items() if k.startswith("etc.contest.worst.")}
+    stuck = {k.split(".")[-1]: v for k, v in r.items() if k.startswith("etc.contest.stuck.")}
+    assert r["ucb.tuned_c"] == pytest.approx(0.3) and r["ucb.tuned_regret"] == pytest.approx(mean["UCB1"])
+    assert mean["UCB1"] < 0.6 * mean["Thompson"]
+    assert 2 * mean["Thompson"] < mean["ETC"] < 3 * mean["Thompson"]
+    assert mean["ETC"] > 3.5 * mean["UCB1"]
+    # the chosen test length is within noise of the sweep's best and its median run is the test's cost
+    assert r["etc.chosen_m"] in ETC_MS and r["etc.chosen_mean_in_sweep"] < r["etc.best_mean"] + 25
+    assert median["ETC"] == pytest.approx(r["etc.chosen_m"] * 1.25)
+    assert median["ETC"] < 2 * median["Thompson"]
+    assert 0.01 < stuck["ETC"] < 0.1 and stuck["Thompson"] == 0 and 0 < stuck["UCB1"] < 0.02
+    assert worst["ETC"] > 8 * worst["Thompson"] and worst["UCB1"] > 8 * worst["Thompson"]
+    assert worst["UCB1"] > 20 * median["UCB1"]
+
+
+def test_batched_feedback_hurts_deterministic_ucb1_and_barely_thompson(r):
+    d = {k.split(".", 1)[1]: v for k, v in r.items() if k.startswith("delay.")}
+    # with frozen statistics UCB1 gives its first batches whole to promotions 0, 1, ... in index order
+    assert d["UCB1.100"] == pytest.approx(100 * 1.25, abs=3)
+    assert d["UCB1.1000"] == pytest.approx(1000 * (0.4 + 0.2)) and d["ucb_first_batches"] == pytest.approx(600)
+    assert d["Thompson.1000"] == pytest.approx(1000 * 0.25, rel=0.03)   # a uniform first batch
+    assert d["Thompson.100"] < 1.5 * d["Thompson.1"] and d["Thompson.100"] < 0.4 * d["UCB1.100"]
+    assert d["UCB1.10"] < d["Thompson.10"]
+    # counting the booked pulls repairs UCB1: plain UCB1 at N = 1, close to Thompson at N = 100
+    assert d["pending.1"] == pytest.approx(d["UCB1.1"])
+    assert d["pending.100"] < 1.2 * d["Thompson.100"] and d["pending.1000"] == pytest.approx(250, rel=0.02)
+    assert r["exercise.batch_rule_regret"] < 0.5 * d["UCB1.100"]

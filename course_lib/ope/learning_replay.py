@@ -62,7 +62,7 @@ def _replay_linucb(policy, X, a, r, n_steps, block) -> list[int] | None:
     U, inv = _distinct_rows(X)
     if len(U) > _MAX_DISTINCT:
         return None
-    S = np.asfortranarray(_linucb_scores(policy, U))                   # (distinct contexts, K), columns contiguous
+    S = _linucb_scores(policy, U)                                      # (distinct contexts, K)
     best = S.argmax(axis=1)
     kept: list[int] = []
     pos, n = 0, len(X)

@@ -4,6 +4,9 @@ Prints events per second for each estimator, beside a bare NumPy one-liner of th
 formula (the cost of course_lib's validation and standard errors) and a pure-Python loop
 (timed on 200,000 events).  No OPE library is a dependency of the course (Open Bandit
 Pipeline is not installed), so NumPy is the peer.  Usage: python benchmarks/bench_ope.py [n_events]
+
+It then times the replay of a LEARNING LinUCB (``ope.replay_learning``) on a uniform log of lesson 03's
+world against Li et al.'s per-event loop and the generic chunked path, all three keeping the same events.
 """
 
 import sys
@@ -60,5 +63,41 @@ def main(n: int = 10_000_000) -> None:
     print(f"pure-Python IPS loop: {m / t_py / 1e6:.1f} million events per second")
 
 
+def learning_replay(n: int = 20_000) -> None:
+    from course_lib.contextual import LinUCB
+    from course_lib.sim.world import context_table, load_world
+
+    world = load_world()
+    table = context_table(world)
+    uniform = np.full(table.click_probs.shape, 1 / world.n_products)
+    L = ope.simulate_logs(table.click_probs, table.probs, uniform, n, 1, np.random.default_rng(0))
+    X, a, r = table.features[L.contexts[0]], L.actions[0], L.rewards[0]
+
+    def fresh(cls=LinUCB):
+        return cls(world.n_products, world.context_dim, alpha=1.0)
+
+    class Generic(LinUCB):          # same model, but takes the generic path (predict_expectations per chunk)
+        pass
+
+    def per_event():
+        bandit, kept = fresh(), []
+        for i in range(n):
+            if bandit.select(X[i]) == a[i]:
+                bandit.update(int(a[i]), float(r[i]), X[i])
+                kept.append(i)
+        return kept
+
+    timings = {"replay_learning (LinUCB path)": lambda: ope.replay_learning(fresh(), X, a, r),
+               "replay_learning (generic chunks)": lambda: ope.replay_learning(fresh(Generic), X, a, r),
+               "per-event loop (select/update)": per_event}
+    kept = len(ope.replay_learning(fresh(), X, a, r).kept)
+    print(f"\nReplay of a learning LinUCB on a uniform log of {n:,} events ({world.n_products} products, "
+          f"{kept} kept), one thread:")
+    for name, f in timings.items():
+        t = best_of(f, 1)
+        print(f"{name:<34} {t:7.2f} s   ({n / t / 1e3:8.0f} thousand log events per second)")
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
+    learning_replay()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.xdist_group(f"{NAME}-solutions")
 
 K, N_EVENTS, N_LOGS, N_TEST = 200, 10_000, 200, 2_000      # the lesson's default sizes
 EPS_CLOSE, EPS_FAR, CAP = 0.9, 0.05, 20.0
-UNBIASED = ("ips", "snips", "dr", "replay")
+UNBIASED = ("ips", "snips", "dr", "sndr", "replay")
 
 
 def covers(value, se, truth, z=1.96):
@@ -254,6 +254,7 @@ def test_ranking_metrics_order_rankers(r):
     assert r["rank.oracle.ndcg5"] < 0.5                 # sampled relevance: far from 1
     # "the reward model beats the oracle" is noise: every paired interval contains 0
     assert r["rank.paired_zero_inside"] == 5
+    assert r["rank.paired_decisions"] == ["no evidence"] * 5       # the exercise's verdict on every metric
     diffs = [r[f"rank.paired.{m}"] for m in ("ndcg5", "map5", "hit5", "precision5", "recall5")]
     assert all(lo <= 0 <= hi for _, lo, hi in diffs)
     assert any(d > 0 for d, _, _ in diffs)                        # the apparent win the prose explains
@@ -299,3 +300,40 @@ def test_switch_at_the_clipping_cap_inherits_dm_bias_on_two_valued_weights(r):
     assert r["mc.far.switch.bias"] > 0.05 and r["mc.far.switch.coverage"] < 0.05
     assert r["mc.far.switch.sd"] < r["mc.far.ips.sd"] / 10
     assert r["mc.close.switch.coverage"] < 0.2 and r["mc.close.switch.bias"] > 0
+
+
+# ---------------------------------------------------------------- Exercise 2: self-normalised DR
+def test_self_normalised_dr_is_drs_twin_here(r):
+    for k in ("close", "far"):
+        assert r[f"heldout.sndr.{k}"] == pytest.approx(r[f"heldout.dr.{k}"], abs=0.01)
+        # "only slightly below DR's spread for the far policy, the same for the close one"
+        assert r[f"mc.{k}.sndr.sd"] == pytest.approx(r[f"mc.{k}.dr.sd"], rel=0.05)
+    assert r["mc.far.sndr.sd"] < r["mc.far.dr.sd"]
+    assert r["mc.far.sndr.sd"] < r["mc.far.ips.sd"]
+
+
+# ---------------------------------------------------------------- the lambda slider's small problem
+def test_poem_penalty_on_a_small_log_buys_an_honest_estimate_not_a_better_policy(r):
+    t0, t8 = r["poem.slider.truth_lambda0"], r["poem.slider.truth_lambda8"]
+    s0, s8 = r["poem.slider.train_snips_lambda0"], r["poem.slider.train_snips_lambda8"]
+    assert s0 > t0 + 0.3                        # lambda = 0 chases the log's luck
+    assert abs(s8 - t8) < 0.1 < s0 - t0         # lambda = 8: the training estimate is about the truth
+    assert t8 < t0                              # ... and the policy is worse, nearer the logger
+    assert r["truth.uniform"] < t8
+
+
+# ---------------------------------------------------------------- replaying a learning bandit
+def test_replayed_linucb_agrees_with_live_runs(r):
+    T, k = r["replay_learning.steps"], K
+    assert T == 400
+    vals = r["replay_learning.values"]
+    assert len(vals) == 6 and r["replay_learning.mean"] == pytest.approx(sum(vals) / len(vals))
+    # the replay's mean agrees with live within its interval, and the interval is narrow enough to mean something
+    assert abs(r["replay_learning.gap"]) < 1.96 * r["replay_learning.gap_se"]
+    assert r["replay_learning.gap_se"] < 0.015
+    assert r["replay_learning.covers_live"] >= 5
+    # LinUCB learns: over 400 visits live runs beat the uniform logger by more than 3 standard errors
+    assert r["replay_learning.live_mean"] > r["truth.uniform"] + 3 * r["replay_learning.live_se"]
+    # the horizon: about K log events per replayed step (geometric gaps, T = 400: sd of the total ~ K sqrt(T))
+    for n in r["replay_learning.n_read"]:
+        assert abs(n - T * k) < 4 * k * math.sqrt(T)

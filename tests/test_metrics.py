@@ -6,7 +6,6 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import label_ranking_average_precision_score, ndcg_score, roc_auc_score
 
 from course_lib import metrics as M
-from course_lib.notebook.checks import lesson06 as checks
 
 # one query, 5 items; scores rank items 2, 0, 4, 1, 3
 REL = np.array([[1, 0, 2, 0, 1]])
@@ -96,25 +95,3 @@ def test_validation_errors():
         M.log_loss([0, 1], [0.5, 1.5])
     with pytest.raises(ValueError, match="one value per label"):
         M.reliability([0, 1, 1], [0.2, 0.3])
-
-
-def test_check_ndcg_passes_reference_and_rejects_linear_gains(monkeypatch):
-    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
-    assert checks.check_ndcg(M.ndcg_one).passed
-
-    def linear_gains(rel, scores, k):  # a plausible slip: gains rel instead of 2^rel - 1
-        order = np.argsort(-np.asarray(scores))[:k]
-        disc = np.log2(np.arange(2, k + 2))
-        ideal = np.sort(rel)[::-1][:k]
-        return float((np.asarray(rel)[order] / disc).sum() / (ideal / disc).sum())
-
-    res = checks.check_ndcg(linear_gains)
-    assert res.status == "failed" and "2^rel - 1" in res.message
-
-    def unsolved(rel, scores, k):
-        raise NotImplementedError()
-
-    assert checks.check_ndcg(unsolved).status == "unsolved"
-    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
-    with pytest.raises(AssertionError):
-        checks.check_ndcg(linear_gains)

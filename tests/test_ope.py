@@ -199,7 +199,7 @@ def test_poem_gradient_matches_finite_differences():
 def test_checkers_pass_reference_and_reject_plausible_mistakes(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
     assert checks.check_ips(ope.ips_value).passed
-    assert checks.check_doubly_robust(ope.dr_value).passed
+    assert checks.check_self_normalised_dr(ope.sndr_value).passed
 
     def self_normalised(r, p, pi):  # SNIPS, not IPS
         w = pi / p
@@ -207,18 +207,137 @@ def test_checkers_pass_reference_and_reject_plausible_mistakes(monkeypatch):
 
     assert checks.check_ips(self_normalised).status == "failed"
 
-    def dr_wrong_sign(r, p, pi, ql, qt):
-        return float(np.mean(qt + pi / p * (ql - r)))
+    def plain_dr(r, p, pi, ql, qt):                       # divides the correction by n
+        return ope.dr_value(r, p, pi, ql, qt)
 
-    assert checks.check_doubly_robust(dr_wrong_sign).status == "failed"
+    def snips_only(r, p, pi, ql, qt):                     # forgets the reward model
+        return float(ope.snips(r, p, pi).value)
+
+    def all_normalised(r, p, pi, ql, qt):                 # weights the DM term too
+        w = pi / p
+        return float((qt + w * (r - ql)).sum() / w.sum())
+
+    def in_place(r, p, pi, ql, qt):                       # right value, but overwrites the rewards
+        r -= ql
+        w = pi / p
+        return float(qt.mean() + (w * r).sum() / w.sum())
+
+    for fn, hint in ((plain_dr, "plain DR"), (snips_only, "SNIPS"), (all_normalised, "only the correction"),
+                     (in_place, "do not modify")):
+        res = checks.check_self_normalised_dr(fn)
+        assert res.status == "failed" and hint in res.message, (fn.__name__, res.message)
 
     def unsolved(*args):
         raise NotImplementedError()
 
     assert checks.check_ips(unsolved).status == "unsolved"
+    assert checks.check_self_normalised_dr(unsolved).status == "unsolved"
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
     with pytest.raises(AssertionError):
-        checks.check_doubly_robust(dr_wrong_sign)
+        checks.check_self_normalised_dr(plain_dr)
+
+
+def test_self_normalised_dr_by_hand_invariant_to_scale_and_honest_in_monte_carlo():
+    r, p = np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.5, 0.25, 0.1, 0.2])
+    pi, ql, qt = np.array([1.0, 0.5, 0.2, 0.4]), np.array([0.3, 0.2, 0.4, 0.1]), np.array([0.5, 0.3, 0.2, 0.6])
+    w = pi / p                                           # 2, 2, 2, 2: the correction's mean over 4 events
+    want = qt.mean() + (w * (r - ql)).sum() / w.sum()
+    assert ope.sndr_value(r, p, pi, ql, qt) == pytest.approx(want)
+    assert ope.sndr_value(r, p / 2, pi, ql, qt) == pytest.approx(want)                   # scale cancels
+    assert ope.sndr_value(r, p, pi, np.zeros(4), np.zeros(4)) == pytest.approx(ope.snips(r, p, pi).value)
+    # with equal weights (all 2) SNDR is DR with the weights set to 1
+    assert ope.sndr_value(r, p, pi, ql, qt) == pytest.approx(ope.dr_value(r, p, pi / 2, ql, qt))
+    # Monte Carlo: nearly unbiased with a wrong reward model, interval near 95%
+    q, pc, logger, target = small_world(seed=3)
+    q_hat = np.clip(q + 0.15, 0, 1)
+    logs = ope.simulate_logs(q, pc, logger, n_events=1000, n_logs=2000, rng=np.random.default_rng(4))
+    est = ope.self_normalised_dr(logs.rewards, logs.propensities, target[logs.contexts, logs.actions],
+                                 q_hat[logs.contexts, logs.actions], (target * q_hat).sum(axis=1)[logs.contexts])
+    truth = ope.policy_value(q, target, pc)
+    assert abs(est.value.mean() - truth) < 4 * est.value.std() / np.sqrt(2000)
+    assert est.se.mean() == pytest.approx(est.value.std(), rel=0.1)
+    lo, hi = est.ci
+    assert 0.93 < np.mean((lo <= truth) & (truth <= hi)) < 0.97
+
+
+class _Fixed:
+    """A policy that never learns: the argmax of a fixed score table over context ids (column 0 of the context)."""
+
+    def __init__(self, scores):
+        self.scores, self.n_arms, self.n_features, self.updates = scores, scores.shape[1], 2, 0
+
+    def predict_expectations(self, contexts):
+        return self.scores[np.asarray(contexts)[:, 0].astype(int)]
+
+    def update(self, arm, reward, context):
+        self.updates += 1
+        return self
+
+
+def _uniform_log(n, seed=0):
+    from course_lib.sim.world import context_table, load_world
+
+    world = load_world()
+    table = context_table(world)
+    uniform = np.full(table.click_probs.shape, 1 / world.n_products)
+    L = ope.simulate_logs(table.click_probs, table.probs, uniform, n, 1, np.random.default_rng(seed))
+    return world, table.features[L.contexts[0]], L.actions[0], L.rewards[0]
+
+
+def test_learning_replay_of_a_fixed_policy_is_the_replay_estimator():
+    rng = np.random.default_rng(0)
+    n, c, k = 3000, 7, 5
+    ctx = rng.integers(0, c, n)
+    X = np.c_[ctx, rng.normal(size=n)]
+    a, r = rng.integers(0, k, n), (rng.random(n) < 0.3).astype(float)
+    pol = _Fixed(rng.normal(size=(c, k)))
+    out = ope.replay_learning(pol, X, a, r, chunk=13)
+    ref = ope.replay(r, a, pol.scores[ctx].argmax(axis=1))
+    assert out.n_steps == ref.n == pol.updates and out.n_read == n
+    assert out.estimate.value == pytest.approx(ref.value) and out.estimate.se == pytest.approx(ref.se)
+    np.testing.assert_array_equal(out.kept, np.flatnonzero(pol.scores[ctx].argmax(axis=1) == a))
+    short = ope.replay_learning(_Fixed(pol.scores), X, a, r, n_steps=10)
+    assert short.n_steps == 10 and short.n_read == out.kept[9] + 1
+
+
+def test_learning_replay_of_linucb_equals_the_per_event_loop_exactly():
+    from course_lib.contextual import LinUCB
+
+    world, X, a, r = _uniform_log(12_000, seed=5)
+    out = ope.replay_learning(LinUCB(world.n_products, world.context_dim, alpha=1.0), X, a, r)
+    naive, kept = LinUCB(world.n_products, world.context_dim, alpha=1.0), []
+    for i in range(len(X)):                                 # Li et al.'s loop, one event at a time
+        if naive.select(X[i]) == a[i]:
+            naive.update(int(a[i]), float(r[i]), X[i])
+            kept.append(i)
+    assert len(kept) > 30
+    np.testing.assert_array_equal(out.kept, kept)
+    # the generic chunked path (any ContextualBandit) gives the same events
+    class Other(LinUCB):
+        pass
+    generic = ope.replay_learning(Other(world.n_products, world.context_dim, alpha=1.0), X, a, r, chunk=50)
+    np.testing.assert_array_equal(generic.kept, kept)
+    # the policy learned from kept events only
+    fresh = LinUCB(world.n_products, world.context_dim, alpha=1.0)
+    fresh.partial_fit(a[kept], r[kept], X[kept])
+    np.testing.assert_allclose(fresh.theta, naive.theta, atol=1e-10)
+
+
+def test_learning_replay_rejects_bad_input():
+    from course_lib.contextual import LinUCB
+
+    pol = LinUCB(4, 2)
+    X, a, r = np.zeros((5, 2)), np.zeros(5, dtype=int), np.zeros(5)
+    with pytest.raises(ValueError, match="features"):
+        ope.replay_learning(pol, np.zeros((5, 3)), a, r)
+    with pytest.raises(ValueError, match="actions"):
+        ope.replay_learning(pol, X, np.full(5, 4), r)
+    with pytest.raises(ValueError, match="one entry per context"):
+        ope.replay_learning(pol, X, a, r[:3])
+    with pytest.raises(ValueError, match="n_steps"):
+        ope.replay_learning(pol, X, a, r, n_steps=0)
+    with pytest.raises(TypeError, match="ContextualBandit"):
+        ope.replay_learning(object(), X, a, r)
 
 
 def test_switch_is_ips_below_tau_and_the_model_above():

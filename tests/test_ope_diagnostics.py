@@ -91,3 +91,55 @@ def test_support_checker_passes_the_reference_and_names_each_mistake(monkeypatch
     for fn, hint in ((ess_instead, "ESS"), (ratio_of_sums, "ratios"), (zero_se_means_ok, "zero standard error")):
         res = checks.check_support(fn)
         assert res.status == "failed" and hint in res.message, (fn.__name__, res.message)
+
+
+def test_paired_bootstrap_decides_only_outside_the_noise():
+    rng = np.random.default_rng(0)
+    base = rng.beta(2, 3, 400)
+    better = base + 0.01 + rng.normal(0, 0.01, 400)
+    out = ope.paired_bootstrap(better, base, np.random.default_rng(1))
+    assert out.decision == "A better" and out.lo > 0 and out.difference == pytest.approx(np.mean(better - base))
+    assert ope.paired_bootstrap(base, better, np.random.default_rng(1)).decision == "B better"
+    # the interval's half-width is about 1.96 sd(d) / sqrt(n) (the normal approximation)
+    half = 1.96 * np.std(better - base, ddof=1) / np.sqrt(400)
+    assert (out.hi - out.lo) / 2 == pytest.approx(half, rel=0.1)
+    same = ope.paired_bootstrap(base, base + rng.normal(0, 0.05, 400), np.random.default_rng(2))
+    assert same.lo <= 0 <= same.hi or same.decision != "no evidence"
+    d, lo, hi, decision = out                                   # unpacks
+    assert (d, lo, hi, decision) == (out.difference, out.lo, out.hi, out.decision)
+    with pytest.raises(TypeError, match="Generator"):
+        ope.paired_bootstrap(base, better, 0)
+    with pytest.raises(ValueError, match="same"):
+        ope.paired_bootstrap(base, better[:10], rng)
+
+
+def test_paired_verdict_checker_names_each_mistake(monkeypatch):
+    from course_lib.notebook.checks import lesson06 as checks
+
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
+    assert checks.check_paired_verdict(ope.paired_bootstrap).passed
+
+    def verdict(lo, hi):
+        return "A better" if lo > 0 else "B better" if hi < 0 else "no evidence"
+
+    def unpaired(a, b, rng):                      # resamples the two rankers' queries independently
+        n = len(a)
+        m = a[rng.integers(0, n, (2000, n))].mean(axis=1) - b[rng.integers(0, n, (2000, n))].mean(axis=1)
+        lo, hi = np.quantile(m, [0.025, 0.975])
+        return float(np.mean(a - b)), lo, hi, verdict(lo, hi)
+
+    def per_query(a, b, rng):                     # the spread of the differences, not of their mean
+        lo, hi = np.quantile(a - b, [0.025, 0.975])
+        return float(np.mean(a - b)), lo, hi, verdict(lo, hi)
+
+    def by_the_mean(a, b, rng):                   # the right interval, then ignores it
+        out = ope.paired_bootstrap(a, b, rng)
+        return out.difference, out.lo, out.hi, "A better" if out.difference > 0 else "B better"
+
+    def own_seed(a, b, rng):                      # ignores the rng it is given
+        return tuple(ope.paired_bootstrap(a, b, np.random.default_rng(0)))
+
+    for fn, hint in ((unpaired, "UNPAIRED"), (per_query, "per-query differences"), (by_the_mean, "not a win"),
+                     (own_seed, "rng you are given")):
+        res = checks.check_paired_verdict(fn)
+        assert res.status == "failed" and hint in res.message, (fn.__name__, res.message)

@@ -10,7 +10,7 @@ different policy pi from those arrays alone:
   IPS (SNIPS);
 - the direct method (DM) with a fitted reward model q_hat(x, a);
 - doubly robust (DR; Dudik, Langford and Li, "Doubly robust policy evaluation and learning",
-  ICML 2011);
+  ICML 2011) and its self-normalised variant (SNDR);
 - SWITCH (Wang, Agarwal and Dudik, "Optimal and adaptive off-policy evaluation in contextual
   bandits", ICML 2017): IPS below a weight threshold tau, the reward model above it.
 
@@ -25,7 +25,10 @@ that maximises a variance-penalised SNIPS objective (in the spirit of POEM; Swam
 Joachims, "Counterfactual risk minimization", ICML/JMLR 2015, and "The self-normalized
 estimator for counterfactual learning", NeurIPS 2015), and the references of the lesson's exercises.
 
-Sub-modules: ``estimators``, ``policies``, ``logs``, ``position``, ``poem``, ``reward_model``; every public name is re-exported here,
+Replay of a LEARNING bandit (Li et al. 2011's purpose) is ``replay_learning`` (sub-module ``learning_replay``), and a paired
+bootstrap comparison of two rankers over the same queries is ``paired_bootstrap`` (``compare``).
+
+Sub-modules: ``estimators``, ``policies``, ``logs``, ``position``, ``poem``, ``reward_model``, ``learning_replay``, ``compare``; every public name is re-exported here,
 so ``from course_lib import ope`` gives the whole lesson API.
 """
 
@@ -38,12 +41,14 @@ from course_lib.ope.estimators import (  # noqa: F401
     snips,
     direct_method,
     doubly_robust,
+    self_normalised_dr,
     replay,
     switch,
     effective_sample_size,
     all_estimates,
     ips_value,
     dr_value,
+    sndr_value,
 )
 from course_lib.ope.policies import (  # noqa: F401
     epsilon_greedy_probs,
@@ -67,6 +72,8 @@ from course_lib.ope.reward_model import (  # noqa: F401
     RewardModel,
 )
 
+from course_lib.ope.learning_replay import LearningReplay, replay_learning  # noqa: F401
+from course_lib.ope.compare import PairedComparison, paired_bootstrap  # noqa: F401
 from course_lib.ope.diagnostics import chi2_divergence, mean_weight, support_check, support_mass  # noqa: F401
 
 __all__ = [
@@ -78,7 +85,12 @@ __all__ = [
     "snips",
     "direct_method",
     "doubly_robust",
+    "self_normalised_dr",
     "replay",
+    "replay_learning",
+    "LearningReplay",
+    "paired_bootstrap",
+    "PairedComparison",
     "switch",
     "effective_sample_size",
     "mean_weight",
@@ -88,6 +100,7 @@ __all__ = [
     "all_estimates",
     "ips_value",
     "dr_value",
+    "sndr_value",
     "epsilon_greedy_probs",
     "softmax",
     "sample_actions",

@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.ope import dr_value, ips_value, sample_actions, support_check
-from course_lib.metrics import ndcg_one
+from course_lib.ope import dr_value, ips_value, paired_bootstrap, sample_actions, snips, sndr_value, support_check
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -48,46 +47,101 @@ def check_ips(candidate: Callable[..., float]) -> ExerciseResult:
     return run_check("ips", candidate, ips_value, check)
 
 
-def check_doubly_robust(candidate: Callable[..., float]) -> ExerciseResult:
-    """Exercise: ``candidate(rewards, propensities, target_probs, q_logged, q_target) -> float`` is DR."""
+def check_self_normalised_dr(candidate: Callable[..., float]) -> ExerciseResult:
+    """Exercise: ``candidate(rewards, propensities, target_probs, q_logged, q_target) -> float`` is self-normalised DR:
+    (1/n) sum_i q_target_i + sum_i w_i (r_i - q_logged_i) / sum_i w_i, without modifying its inputs."""
 
     def check(f):
-        r = np.array([1.0, 0.0]); p = np.array([0.5, 0.2]); pi = np.array([1.0, 0.5])
-        ql = np.array([0.4, 0.3]); qt = np.array([0.6, 0.2])
-        want = np.mean(qt + pi / p * (r - ql))
-        _close(f(r, p, pi, ql, qt), float(want), "on a two-event hand example")
         d = _exercise_log()
-        _close(f(**d), dr_value(**d), "on a random log of 400 events")
+        copies = {k: v.copy() for k, v in d.items()}
+        order = ("rewards", "propensities", "target_probs", "q_logged", "q_target")
+        got = float(np.asarray(f(*(d[k] for k in order))))
+        for k, v in d.items():
+            assert np.array_equal(v, copies[k]), f"do not modify the arrays you are given ({k} changed): compute new ones"
+        want = sndr_value(**d)
+        if not np.isclose(got, want, rtol=1e-9, atol=1e-12):
+            w = d["target_probs"] / d["propensities"]
+            e = d["rewards"] - d["q_logged"]
+            if np.isclose(got, dr_value(**d)):
+                raise AssertionError("that is plain DR: its correction is divided by n; divide sum_i w_i (r_i - q_logged_i) "
+                                     "by the sum of the weights instead, as SNIPS does for IPS")
+            if np.isclose(got, snips(d["rewards"], d["propensities"], d["target_probs"]).value):
+                raise AssertionError("that is SNIPS: the reward model is missing; start from (1/n) sum_i q_target_i, "
+                                     "the direct method, and add the self-normalised correction")
+            if np.isclose(got, (d["q_target"] + w * e).sum() / w.sum()) or np.isclose(
+                    got, (w * (d["q_target"] + e)).sum() / w.sum()):
+                raise AssertionError("only the correction is self-normalised: the direct-method term "
+                                     "(1/n) sum_i q_target_i averages over the n logged contexts, unweighted")
+            if np.isclose(got, d["q_target"].mean() + (w * e).sum() / w.sum() * w.mean()):
+                raise AssertionError("the correction sum_i w_i e_i / sum_i w_i already averages: do not rescale it again")
+            raise AssertionError(f"on a random log of 400 events: got {got:.6g}, expected {want:.6g}")
+        # the point of self-normalising: one common factor on every propensity cancels in the correction
+        scaled = dict(d, propensities=d["propensities"] * 0.5)
+        assert np.isclose(float(f(*(scaled[k] for k in order))), want), (
+            "with every propensity halved the estimate must not change: the factor cancels between "
+            "sum_i w_i e_i and sum_i w_i")
         zero = np.zeros_like(d["rewards"])
         _close(f(d["rewards"], d["propensities"], d["target_probs"], zero, zero),
-               ips_value(d["rewards"], d["propensities"], d["target_probs"]),
-               "with a zero reward model DR must equal IPS")
+               float(snips(d["rewards"], d["propensities"], d["target_probs"]).value),
+               "with a zero reward model SNDR must equal SNIPS")
 
-    return run_check("doubly_robust", candidate, dr_value, check)
+    return run_check("self_normalised_dr", candidate, sndr_value, check)
 
 
-def check_ndcg(candidate: Callable[..., float]) -> ExerciseResult:
-    """Exercise: ``candidate(relevance, scores, k) -> float``, NDCG@k of one query (gains 2^rel - 1, log2 discounts)."""
+def _paired_cases() -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(A, B, expected decision): correlated per-query scores, as two rankers on the same queries."""
+    rng = np.random.default_rng(11)
+    base = rng.beta(2, 3, size=300)                              # how hard each query is: shared by both rankers
+    clear = np.clip(base + 0.02 + rng.normal(0, 0.02, 300), 0, 1)
+    noise = np.clip(base + 0.006 + rng.normal(0, 0.08, 300), 0, 1)
+    return [(clear, base, "A better"), (base, clear, "B better"), (noise, base, "no evidence")]
 
-    def check(f):
-        rel = np.array([3, 2, 0, 1])
-        scores = np.array([0.1, 0.9, 0.3, 0.5])  # ranking: items 1, 3, 2, 0 -> grades 2, 1, 0, 3
-        dcg = 3 / np.log2(2) + 1 / np.log2(3) + 0 + 7 / np.log2(5)
-        idcg = 7 / np.log2(2) + 3 / np.log2(3) + 1 / np.log2(4)
-        got = float(f(rel, scores, 4))
-        assert np.isclose(got, dcg / idcg), (
-            f"NDCG@4 of grades {rel.tolist()} scored {scores.tolist()}: got {got:.4f}, expected "
-            f"{dcg / idcg:.4f} (gains 2^rel - 1, discount log2(rank + 1), divide by the ideal DCG)")
-        got2 = float(f(rel, scores, 2))
-        want2 = (3 + 1 / np.log2(3)) / (7 + 3 / np.log2(3))
-        assert np.isclose(got2, want2), f"NDCG@2: got {got2:.4f}, expected {want2:.4f}; cut both DCGs at k"
-        rng = np.random.default_rng(3)
-        for _ in range(5):
-            r = rng.integers(0, 4, size=12)
-            s = rng.normal(size=12)
-            assert np.isclose(float(f(r, s, 5)), ndcg_one(r, s, 5)), "on a random query of 12 items, k = 5"
 
-    return run_check("ndcg_at_k", candidate, ndcg_one, check)
+def _check_paired(f) -> None:
+    for a, b, want in _paired_cases():
+        a0, b0 = a.copy(), b.copy()
+        got = f(a, b, np.random.default_rng(5))
+        assert np.array_equal(a, a0) and np.array_equal(b, b0), "do not modify the scores you are given"
+        got = tuple(got)
+        assert len(got) == 4, "return (difference, lo, hi, decision)"
+        diff, lo, hi, decision = float(got[0]), float(got[1]), float(got[2]), got[3]
+        assert decision in ("A better", "B better", "no evidence"), (
+            f"decision must be 'A better', 'B better' or 'no evidence', got {decision!r}")
+        if np.allclose([lo, hi], np.quantile(a - b, [0.025, 0.975]), rtol=0.02, atol=1e-9):
+            raise AssertionError("your interval is the spread of the per-query differences, about sqrt(n) times too "
+                                 "wide; take the quantiles of the resampled MEAN differences instead")
+        again = tuple(f(a, b, np.random.default_rng(5)))
+        assert np.isclose(float(again[1]), lo) and np.isclose(float(again[2]), hi), (
+            "two calls with the same seed gave different intervals: draw the resamples from the rng you are given")
+        other = tuple(f(a, b, np.random.default_rng(6)))
+        assert not (np.isclose(float(other[1]), lo) and np.isclose(float(other[2]), hi)), (
+            "another seed gave exactly the same interval: draw the resamples from the rng you are given, "
+            "not from a generator of your own")
+        ref = paired_bootstrap(a, b, np.random.default_rng(5))
+        _close(diff, ref.difference, "the mean difference A - B over the queries")
+        width, ref_width = hi - lo, ref.hi - ref.lo
+        if width > 2 * ref_width:
+            rs = np.random.default_rng(5)
+            unpaired = (a[rs.integers(0, len(a), (2000, len(a)))].mean(axis=1)
+                        - b[rs.integers(0, len(b), (2000, len(b)))].mean(axis=1))
+            u_lo, u_hi = np.quantile(unpaired, [0.025, 0.975])
+            if abs(width - (u_hi - u_lo)) < 0.3 * (u_hi - u_lo):
+                raise AssertionError("your interval is as wide as an UNPAIRED bootstrap: resample the same queries for "
+                                     "A and B (one set of indices), so that what both share (how hard each query is) cancels")
+        assert width > 0.5 * ref_width and abs(lo - ref.lo) < 0.25 * ref_width and abs(hi - ref.hi) < 0.25 * ref_width, (
+            f"interval {lo:.4f} to {hi:.4f}, expected about {ref.lo:.4f} to {ref.hi:.4f}: the 2.5% and 97.5% "
+            "quantiles of the mean difference over bootstrap resamples of the queries")
+        if decision != want:
+            if want == "no evidence":
+                raise AssertionError(f"the mean difference is {diff:+.4f} but the interval {lo:+.4f} to {hi:+.4f} "
+                                     "contains 0: a difference inside the noise is 'no evidence', not a win")
+            raise AssertionError(f"the interval {lo:+.4f} to {hi:+.4f} excludes 0, so the data name a winner: "
+                                 f"expected {want!r}, got {decision!r} (A - B > 0 means A is better)")
+
+
+def check_paired_verdict(candidate: Callable[..., tuple]) -> ExerciseResult:
+    """Exercise: ``candidate(scores_a, scores_b, rng) -> (difference, lo, hi, decision)`` by a paired bootstrap."""
+    return run_check("paired_verdict", candidate, paired_bootstrap, _check_paired)
 
 
 def check_support(candidate: Callable[..., tuple]) -> ExerciseResult:

@@ -209,6 +209,12 @@ def test_guardrail_non_inferiority(r):
     assert r[f"{small}.ni"] < 0.25 < 0.9 < r[f"{small}.no_sig_drop"]
     for key in ("no_change", "harm_at_the_margin", "no_change_small_test"):
         assert r[f"guardrail.{key}.ni"] == pytest.approx(r[f"guardrail.{key}.ni_exact"], abs=0.025), key
+    assert 0.6 < r["guardrail.no_change.ni_exact"] < 0.7                 # "about two times in three"
+    from scipy import stats
+
+    one_sided = 2 * ((stats.norm.isf(0.05) + stats.norm.ppf(0.8)) / 0.02) ** 2
+    assert r["guardrail.n_per_arm"] == pytest.approx(one_sided, abs=1)
+    assert round(r["guardrail.n_per_arm"], -3) == 31_000                 # "about 31,000 users per arm"
 
 
 def test_novelty_fades_and_the_holdback_measures_the_lasting_lift(r):

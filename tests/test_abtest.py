@@ -116,7 +116,7 @@ def test_msprt_is_always_valid_under_the_null_and_detects_an_effect():
 
 
 # ---------------------------------------------------------------- multiple testing
-@pytest.mark.parametrize("ours, theirs", [("bonferroni", "bonferroni"), ("holm", "holm"), ("bh", "fdr_bh")])
+@pytest.mark.parametrize("ours, theirs", [("bonferroni", "bonferroni"), ("holm", "holm"), ("bh", "fdr_bh"), ("by", "fdr_by")])
 def test_adjusted_pvalues_match_statsmodels_multipletests(ours, theirs):
     p = np.random.default_rng(4).random((30, 12)) ** 3
     ref = np.array([multipletests(row, alpha=0.05, method=theirs)[1] for row in p])
@@ -136,6 +136,54 @@ def test_bh_controls_fdr_and_bonferroni_controls_fwer():
 
 
 # ---------------------------------------------------------------- CUPED, stratification
+def test_choose_correction_by_family_and_dependence_matches_statsmodels():
+    p = np.random.default_rng(6).random(15) ** 2
+    for family, dependence, want in [("decision", "independent", "holm"), ("decision", "arbitrary", "holm"),
+                                     ("dashboard", "independent", "fdr_bh"), ("dashboard", "positive", "fdr_bh"),
+                                     ("dashboard", "arbitrary", "fdr_by")]:
+        method, reject = ab.choose_correction(p, family, dependence, 0.1)
+        assert method == want
+        assert np.array_equal(reject, multipletests(p, alpha=0.1, method=want)[0])
+    with pytest.raises(ValueError, match="family"):
+        ab.choose_correction(p, "exploratory", "positive")
+    with pytest.raises(ValueError, match="dependence"):
+        ab.choose_correction(p, "dashboard", "negative")
+
+
+def test_correlated_metrics_share_a_factor_and_bh_keeps_its_fdr_there():
+    p, is_null = ab.simulate_multiple_metrics(3000, 20, 5, 3.0, np.random.default_rng(8), rho=0.5)
+    z = stats.norm.isf(p[:, 5:] / 2) * np.sign(np.random.default_rng(0).standard_normal(1))  # |z| of the nulls
+    assert np.corrcoef(z[:, 0], z[:, 1])[0, 1] > 0.05                       # |z| move together
+    bh = ab.error_rates(ab.adjust_pvalues(p, "bh") <= 0.05, is_null)
+    by = ab.error_rates(ab.adjust_pvalues(p, "by") <= 0.05, is_null)
+    assert bh["fdr"] <= 0.05 and by["fdr"] < bh["fdr"] and by["power"] < bh["power"]
+    with pytest.raises(ValueError, match="rho"):
+        ab.simulate_multiple_metrics(10, 5, 1, 3.0, np.random.default_rng(0), rho=1.0)
+
+
+def test_choose_covariate_takes_the_largest_rho_squared_measured_before_the_test():
+    y, treated, cands, measured = ab.simulate_covariate_candidates(1, 4000, 0.5, np.random.default_rng(3))
+    one = {k: v[0] for k, v in cands.items()}
+    assert ab.choose_covariate(y[0], treated, one, measured) == "watch_time_last_month"
+    # without it, the negatively correlated candidate beats the one with the largest covariance (units)
+    rest = {k: v for k, v in one.items() if k != "watch_time_last_month"}
+    assert ab.choose_covariate(y[0], treated, rest, {k: measured[k] for k in rest}) == "days_since_last_visit"
+    with pytest.raises(ValueError, match="before the experiment"):
+        ab.choose_covariate(y[0], treated, {"s": one["sessions_during_test"]}, {"s": "during"})
+    with pytest.raises(ValueError, match="before"):
+        ab.choose_covariate(y[0], treated, one, {k: "pre" for k in one})
+
+
+def test_cuped_on_a_metric_measured_during_the_test_removes_the_lift():
+    y, treated, cands, _ = ab.simulate_covariate_candidates(300, 2000, 0.5, np.random.default_rng(4))
+    est = {}
+    for name in ("watch_time_last_month", "sessions_during_test"):
+        adj = ab.cuped_adjust(y, cands[name])
+        est[name] = adj[:, treated].mean(axis=1) - adj[:, ~treated].mean(axis=1)
+    assert abs(est["watch_time_last_month"].mean() - 0.5) < 0.05
+    assert est["sessions_during_test"].mean() < 0.2                  # theta x the leak (about 1.5 x 0.3) is gone
+
+
 @pytest.mark.parametrize("rho", [0.3, 0.8])
 def test_cuped_variance_ratio_is_one_minus_rho_squared(rho):
     raw, adj = ab.simulate_cuped(rho, 400, 3000, effect=0.1, rng=np.random.default_rng(6))
@@ -195,32 +243,93 @@ def test_diff_in_diff_hand_example_and_broken_trends():
 def test_checkers_pass_the_reference_implementations():
     assert checks.check_sample_size(ab.sample_size_per_arm).passed
     assert checks.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2).passed
-    assert checks.check_cuped_adjust(ab.cuped_adjust).passed
-    assert checks.check_benjamini_hochberg(ab.benjamini_hochberg).passed
+    assert checks.check_choose_correction(ab.choose_correction).passed
+    assert checks.check_choose_covariate(ab.choose_covariate).passed
 
 
-def test_checkers_reject_plausible_wrong_answers(student_mode):
+def test_sample_size_checker_rejects_plausible_wrong_answers(student_mode):
     one_sided = checks.check_sample_size(lambda d, s, a, p: 2 * ((stats.norm.isf(a) + stats.norm.ppf(p)) * s / d) ** 2)
     assert one_sided.status == "failed" and one_sided.use is not None
     no_two = checks.check_sample_size(lambda d, s, a, p: ((stats.norm.isf(a / 2) + stats.norm.ppf(p)) * s / d) ** 2)
     assert no_two.status == "failed"
-    uncentred = checks.check_cuped_adjust(lambda y, x: y - ab.cuped_theta(y, x) * x)
-    assert uncentred.status == "failed" and "mean" in uncentred.message
-    corr_not_slope = checks.check_cuped_adjust(lambda y, x: y - np.corrcoef(y, x)[0, 1] * (x - x.mean()))
-    assert corr_not_slope.status == "failed"
-    step_down = checks.check_benjamini_hochberg(
-        lambda p, q: np.cumprod(np.sort(p) <= q * np.arange(1, len(p) + 1) / len(p)).astype(bool)[np.argsort(np.argsort(p))])
-    assert step_down.status == "failed"
-    bonferroni = checks.check_benjamini_hochberg(lambda p, q: np.asarray(p) <= q / len(p))
-    assert bonferroni.status == "failed"
+
+
+def _correction_rule(rule, level_used=None):
+    def fn(p, family, dependence, level=0.05):
+        method = rule(family, dependence)
+        return method, multipletests(p, alpha=level if level_used is None else level_used, method=method)[0]
+    return fn
+
+
+@pytest.mark.parametrize("rule, hint", [
+    (lambda f, d: "fdr_bh", "decide the launch"),                                    # BH everywhere
+    (lambda f, d: "holm", "false discovery rate"),                                   # FWER on a dashboard
+    (lambda f, d: "bonferroni" if f == "decision" else "fdr_bh", "Holm controls the same error"),
+    (lambda f, d: "holm" if f == "decision" else "fdr_bh", "Benjamini-Yekutieli"),    # BH under arbitrary dependence
+    (lambda f, d: "holm" if f == "decision" else "fdr_by", "PRDS"),                  # BY where BH holds
+])
+def test_correction_checker_names_the_broken_rule(student_mode, rule, hint):
+    res = checks.check_choose_correction(_correction_rule(rule))
+    assert res.status == "failed" and hint in res.message, res.message
+    assert res.use is ab.choose_correction
+
+
+def test_correction_checker_wants_the_choice_applied_at_the_given_level_in_input_order(student_mode):
+    right = lambda f, d: ab.choose_correction(np.ones(2), f, d)[0]   # noqa: E731
+    assert checks.check_choose_correction(_correction_rule(right)).passed
+    at_005 = checks.check_choose_correction(_correction_rule(right, level_used=0.05))
+    assert at_005.status == "failed" and "rejections differ" in at_005.message
+
+    def sorted_order(p, f, d, level=0.05):
+        method, rej = ab.choose_correction(p, f, d, level)
+        return method, rej[np.argsort(p)]
+
+    assert "input order" in checks.check_choose_correction(sorted_order).message
+
+    def sorts_in_place(p, f, d, level=0.05):
+        p.sort()
+        return ab.choose_correction(p, f, d, level)
+
+    assert "do not modify" in checks.check_choose_correction(sorts_in_place).message
+
+
+def _covariate_rule(key, before_only=True):
+    def fn(y, treated, candidates, measured):
+        names = [k for k in candidates if measured[k] == "before" or not before_only]
+        return max(names, key=lambda k: key(y, treated, np.asarray(candidates[k], float)))
+    return fn
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (_covariate_rule(lambda y, t, x: np.corrcoef(y, x)[0, 1] ** 2, before_only=False), "during the experiment"),
+    (_covariate_rule(lambda y, t, x: abs(np.corrcoef(t, x)[0, 1])), "chance imbalance"),
+    (_covariate_rule(lambda y, t, x: np.corrcoef(y, x)[0, 1]), "whatever the sign"),
+    (_covariate_rule(lambda y, t, x: abs(np.cov(y, x)[0, 1])), "units"),
+    (_covariate_rule(lambda y, t, x: abs(np.cov(y, x)[0, 1]) / x.var()), "units"),    # the largest theta
+])
+def test_covariate_checker_names_the_trap(student_mode, fn, hint):
+    res = checks.check_choose_covariate(fn)
+    assert res.status == "failed" and hint in res.message, res.message
+    assert res.use is ab.choose_covariate
+
+
+def test_covariate_checker_accepts_pooled_correlation_and_refuses_mutation(student_mode):
+    assert checks.check_choose_covariate(_covariate_rule(lambda y, t, x: np.corrcoef(y, x)[0, 1] ** 2)).passed
+
+    def centres_in_place(y, treated, candidates, measured):
+        for x in candidates.values():
+            x -= x.mean()
+        return ab.choose_covariate(y, treated, candidates, measured)
+
+    assert "do not modify" in checks.check_choose_covariate(centres_in_place).message
 
 
 def test_unsolved_exercise_continues_with_the_reference(student_mode):
     def stub(*args):
         raise NotImplementedError()
 
-    res = checks.check_benjamini_hochberg(stub)
-    assert res.status == "unsolved" and res.use is ab.benjamini_hochberg
+    res = checks.check_choose_correction(stub)
+    assert res.status == "unsolved" and res.use is ab.choose_correction
 
 
 def test_solution_mode_raises_on_a_wrong_answer(monkeypatch):

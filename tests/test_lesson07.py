@@ -52,10 +52,48 @@ def test_multiple_testing_error_rates(r):
     assert ex == {"bonferroni": 1, "holm": 2, "fdr_bh": 5}
 
 
+def test_by_pays_for_its_guarantee_in_power(r):
+    assert r["multiple.by_factor"] == pytest.approx(sum(1 / i for i in range(1, 21)), abs=1e-3)
+    assert r["multiple.by.fdr"] < r["multiple.bh.fdr"] and r["multiple.by.fwer"] <= 0.05 + 0.01
+    assert r["multiple.by.power"] < r["multiple.holm.power"]             # "fewer real effects than Holm"
+
+
+def test_correction_exercise_on_the_example_and_on_correlated_dashboards(r):
+    assert r["multiple.choice.decision_positive"] == ["holm", 2]
+    assert r["multiple.choice.dashboard_positive"] == ["fdr_bh", 5]
+    assert r["multiple.choice.dashboard_arbitrary"] == ["fdr_by", 1]
+    method_bh, fdr_bh, power_bh = r["multiple.correlated.positive"]
+    method_by, fdr_by, power_by = r["multiple.correlated.arbitrary"]
+    assert (method_bh, method_by) == ("fdr_bh", "fdr_by")
+    assert fdr_bh <= 0.05                                                 # BH holds on positively correlated metrics
+    assert fdr_by < fdr_bh and power_by < power_bh - 0.1                  # BY: a large share of the real effects lost
+
+
 def test_cuped_and_stratification_reduce_variance(r):
     assert r["cuped.variance_ratio_rho07"] == pytest.approx(1 - 0.7**2, abs=0.05)
-    assert r["cuped.ci_width_cuped"] < 0.6 * r["cuped.ci_width_raw"]
+    chosen = r[f"cuped.candidate.{r['cuped.chosen']}"]
+    assert r["cuped.ci_width_cuped"] / r["cuped.ci_width_raw"] == pytest.approx(chosen[1], abs=0.05)   # sqrt(1 - rho^2)
     assert r["stratified.se_ratio"] < 0.5
+
+
+def test_the_chosen_cuped_covariate_cuts_most_and_the_leak_removes_the_lift(r):
+    assert r["cuped.n_runs"] >= 400
+    assert r["cuped.chosen"] == "watch_time_last_month"
+    cand = {k: r[f"cuped.candidate.{k}"] for k in ("watch_time_last_month", "days_since_last_visit",
+                                                   "account_age_days", "sessions_during_test")}
+    mc = 3 * r["cuped.raw_sd"] / r["cuped.n_runs"] ** 0.5              # 3 Monte Carlo sd of a mean estimate
+    assert r["cuped.raw_mean"] == pytest.approx(0.5, abs=mc)
+    for name in ("watch_time_last_month", "days_since_last_visit", "account_age_days"):
+        rho, predicted, simulated, mean = cand[name]
+        assert simulated == pytest.approx(predicted, abs=0.05), name      # the sd follows sqrt(1 - rho^2)
+        assert mean == pytest.approx(0.5, abs=mc), name                   # and the lift is kept
+    # the chosen one cuts most among pre-period candidates; the negative one helps too; account age barely
+    assert cand["watch_time_last_month"][2] < cand["days_since_last_visit"][2] < 0.9 < 0.95 < cand["account_age_days"][2]
+    assert cand["days_since_last_visit"][0] < 0
+    rho_leak, _, sd_leak, mean_leak = cand["sessions_during_test"]
+    assert rho_leak > cand["watch_time_last_month"][0]                    # correlates most with Y
+    assert sd_leak < cand["watch_time_last_month"][2]                     # the narrowest distribution
+    assert mean_leak < 0.2 * 0.5 + mc                                     # most of the 0.5-minute lift is gone
 
 
 def test_srm_flags_51_49_and_the_broken_assignment(r):
@@ -171,6 +209,12 @@ def test_guardrail_non_inferiority(r):
     assert r[f"{small}.ni"] < 0.25 < 0.9 < r[f"{small}.no_sig_drop"]
     for key in ("no_change", "harm_at_the_margin", "no_change_small_test"):
         assert r[f"guardrail.{key}.ni"] == pytest.approx(r[f"guardrail.{key}.ni_exact"], abs=0.025), key
+    assert 0.6 < r["guardrail.no_change.ni_exact"] < 0.7                 # "about two times in three"
+    from scipy import stats
+
+    one_sided = 2 * ((stats.norm.isf(0.05) + stats.norm.ppf(0.8)) / 0.02) ** 2
+    assert r["guardrail.n_per_arm"] == pytest.approx(one_sided, abs=1)
+    assert round(r["guardrail.n_per_arm"], -3) == 31_000                 # "about 31,000 users per arm"
 
 
 def test_novelty_fades_and_the_holdback_measures_the_lasting_lift(r):

@@ -44,12 +44,15 @@ from course_lib.abtest.sequential import (  # noqa: F401
 from course_lib.abtest.multiple import (  # noqa: F401
     adjust_pvalues,
     benjamini_hochberg,
+    choose_correction,
     simulate_multiple_metrics,
     error_rates,
 )
 from course_lib.abtest.variance import (  # noqa: F401
     cuped_theta,
     cuped_adjust,
+    choose_covariate,
+    simulate_covariate_candidates,
     simulate_cuped,
     stratified_diff_in_means,
 )
@@ -87,10 +90,13 @@ __all__ = [
     "msprt_pvalues",
     "adjust_pvalues",
     "benjamini_hochberg",
+    "choose_correction",
     "simulate_multiple_metrics",
     "error_rates",
     "cuped_theta",
     "cuped_adjust",
+    "choose_covariate",
+    "simulate_covariate_candidates",
     "simulate_cuped",
     "stratified_diff_in_means",
     "sbm_graph",

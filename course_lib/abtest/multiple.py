@@ -6,13 +6,15 @@ import numpy as np
 from scipy import stats
 
 from course_lib.abtest.inference import _check_alpha
+from course_lib.validate import number
 
 
 def adjust_pvalues(p: np.ndarray, method: str = "bh") -> np.ndarray:
-    """Adjusted p-values along the last axis: ``"bonferroni"``, ``"holm"`` or ``"bh"`` (Benjamini-Hochberg).
+    """Adjusted p-values along the last axis: ``"bonferroni"``, ``"holm"``, ``"bh"`` (Benjamini-Hochberg)
+    or ``"by"`` (Benjamini-Yekutieli: BH with m replaced by m * sum_{i<=m} 1/i, valid under any dependence).
 
     Same values as ``statsmodels.stats.multitest.multipletests(p, method=...)[1]`` (``"fdr_bh"`` for
-    BH), vectorised over many experiments at once.  Reject where the adjusted value is <= alpha.
+    BH, ``"fdr_by"`` for BY), vectorised over many experiments at once.  Reject where the adjusted value is <= alpha.
     """
     p = np.asarray(p, float)
     if p.ndim == 0 or p.shape[-1] == 0:
@@ -27,11 +29,12 @@ def adjust_pvalues(p: np.ndarray, method: str = "bh") -> np.ndarray:
     rank = np.arange(1, m + 1)
     if method == "holm":
         adj = np.maximum.accumulate(np.minimum((m - rank + 1) * ps, 1.0), axis=-1)
-    elif method == "bh":
-        adj = np.minimum.accumulate((m * ps / rank)[..., ::-1], axis=-1)[..., ::-1]
+    elif method in ("bh", "by"):
+        scale = m * (np.sum(1.0 / rank) if method == "by" else 1.0)
+        adj = np.minimum.accumulate((scale * ps / rank)[..., ::-1], axis=-1)[..., ::-1]
         adj = np.minimum(adj, 1.0)
     else:
-        raise ValueError(f"method must be 'bonferroni', 'holm' or 'bh', got {method!r}")
+        raise ValueError(f"method must be 'bonferroni', 'holm', 'bh' or 'by', got {method!r}")
     out = np.empty_like(adj)
     np.put_along_axis(out, order, adj, axis=-1)
     return out
@@ -46,17 +49,49 @@ def benjamini_hochberg(p: np.ndarray, q: float = 0.05) -> np.ndarray:
     return adjust_pvalues(p, "bh") <= q
 
 
-def simulate_multiple_metrics(n_runs: int, n_metrics: int, n_nonnull: int, shift: float,
-                              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided p-values of ``n_metrics`` independent z-tests per experiment.
+FAMILIES = ("decision", "dashboard")
+DEPENDENCE = ("independent", "positive", "arbitrary")
 
-    The first ``n_nonnull`` metrics have a true effect whose z statistic has mean ``shift``.
+
+def choose_correction(p, family: str, dependence: str, level: float = 0.05) -> tuple[str, np.ndarray]:
+    """The multiple-testing correction a review needs, applied (section 4 of lesson 07).
+
+    family: ``"decision"`` (a handful of metrics that decide the launch: one false positive ships on false
+    evidence, so control the family-wise error with Holm, valid under any dependence) or ``"dashboard"``
+    (many exploratory metrics: control the false discovery rate, with Benjamini-Hochberg when the p-values
+    are independent or positively dependent (PRDS), Benjamini-Yekutieli when the dependence is arbitrary).
+    Returns ``(method, reject)``: the statsmodels name (``"holm"``, ``"fdr_bh"``, ``"fdr_by"``) and the boolean
+    rejections at ``level``, in the order of ``p``.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    if dependence not in DEPENDENCE:
+        raise ValueError(f"dependence must be one of {DEPENDENCE}, got {dependence!r}")
+    level = _check_alpha(level, "level")
+    if family == "decision":
+        method = "holm"
+    else:
+        method = "fdr_by" if dependence == "arbitrary" else "fdr_bh"
+    ours = {"holm": "holm", "fdr_bh": "bh", "fdr_by": "by"}[method]
+    return method, adjust_pvalues(p, ours) <= level
+
+
+def simulate_multiple_metrics(n_runs: int, n_metrics: int, n_nonnull: int, shift: float,
+                              rng: np.random.Generator, rho: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided p-values of ``n_metrics`` z-tests per experiment, equicorrelated with correlation ``rho``.
+
+    The first ``n_nonnull`` metrics have a true effect whose z statistic has mean ``shift``; ``rho = 0``
+    gives independent tests, ``rho > 0`` metrics that move together (a shared factor).
     Returns ``(p, is_null)`` of shapes (n_runs, n_metrics) and (n_metrics,).
     """
     if not 0 <= n_nonnull <= n_metrics:
         raise ValueError(f"n_nonnull must lie in [0, n_metrics={n_metrics}], got {n_nonnull}")
+    rho = number("rho", rho, low=0, high=1, high_open=True, hint="the correlation of the metrics' z statistics")
     is_null = np.arange(n_metrics) >= n_nonnull
-    z = rng.standard_normal((n_runs, n_metrics)) + np.where(is_null, 0.0, shift)
+    noise = rng.standard_normal((n_runs, n_metrics))
+    if rho > 0:
+        noise = np.sqrt(rho) * rng.standard_normal((n_runs, 1)) + np.sqrt(1 - rho) * noise
+    z = noise + np.where(is_null, 0.0, shift)
     return 2 * stats.norm.sf(np.abs(z)), is_null
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_lib.abtest import (benjamini_hochberg, cluster_diff_in_means, cuped_adjust, launch_decision,
+from course_lib.abtest import (choose_correction, choose_covariate, cluster_diff_in_means, launch_decision,
                                sample_size_per_arm)
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
@@ -35,42 +35,142 @@ def check_sample_size(candidate: Callable[..., float]) -> ExerciseResult:
     return run_check("sample_size", candidate, _reference_sample_size, check)
 
 
-def check_cuped_adjust(candidate: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExerciseResult:
-    """Exercise 3: ``candidate(y, x)`` returns Y - theta (X - mean X) with theta = cov(Y, X) / var(X)."""
+_CORRECTION_HINTS = {
+    "fwer_on_dashboard": ("a broad dashboard is exploration, not the launch decision: FWER control (Holm, Bonferroni) "
+                          "costs most of the power there, as the simulation showed; control the false discovery rate"),
+    "fdr_on_decision": ("these few metrics decide the launch: one false positive ships a change on false evidence, so "
+                        "control the chance of any false positive (the FWER) with Holm"),
+    "bonferroni": ("Bonferroni controls the FWER, but Holm controls the same error under any dependence and rejects "
+                   "at least as many hypotheses, so Bonferroni is never the better choice"),
+    "bh_arbitrary": ("BH's FDR guarantee needs independent or positively dependent (PRDS) p-values; when the "
+                     "dependence can be negative, use Benjamini-Yekutieli (fdr_by), valid under any dependence"),
+    "by_positive": ("BH already controls the FDR under positive dependence (PRDS); BY divides q by sum 1/i "
+                    "(about 3.6 for 20 metrics) to cover dependence these metrics do not have, and loses power"),
+    "none": "with many metrics, uncorrected tests almost surely produce a false alarm; choose a correction",
+}
+
+
+def check_choose_correction(candidate: Callable[..., tuple]) -> ExerciseResult:
+    """Exercise 2: ``candidate(p, family, dependence, level) -> (method, reject)``, a correction chosen and applied."""
+
+    def check(fn):
+        rng = np.random.default_rng(2001)
+        cases = [("decision", "positive", 4), ("decision", "arbitrary", 6), ("dashboard", "independent", 20),
+                 ("dashboard", "positive", 24), ("dashboard", "arbitrary", 20)]
+        said = {"independent": "independent p-values", "positive": "positively dependent p-values",
+                "arbitrary": "p-values whose dependence may be negative"}
+        for family, dependence, m in cases:
+            p = np.concatenate([rng.random(m - m // 3), rng.random(m // 3) * 0.025, [0.001]])
+            rng.shuffle(p)
+            level = 0.1
+            p_in = p.copy()
+            got = fn(p_in, family, dependence, level)
+            assert np.array_equal(p_in, p), "do not modify the p-values you are given"
+            assert isinstance(got, tuple) and len(got) == 2, "return a tuple (method, reject)"
+            method, reject = got
+            method = str(method).lower()
+            want, want_reject = choose_correction(p, family, dependence, level)
+            where = f"a {family} review of {len(p)} metrics with {said[dependence]}"
+            if method != want:
+                if method in ("none", "", "no correction"):
+                    key = "none"
+                elif family == "dashboard" and method in ("holm", "bonferroni", "sidak", "holm-sidak"):
+                    key = "fwer_on_dashboard"
+                elif family == "decision" and method.startswith("fdr"):
+                    key = "fdr_on_decision"
+                elif method == "bonferroni":
+                    key = "bonferroni"
+                elif method == "fdr_bh" and dependence == "arbitrary":
+                    key = "bh_arbitrary"
+                elif method == "fdr_by":
+                    key = "by_positive"
+                else:
+                    raise AssertionError(f"{where}: you chose {method!r}; name the method as statsmodels' "
+                                         "multipletests does ('holm', 'fdr_bh', 'fdr_by', ...)")
+                raise AssertionError(f"{where}: you chose {method!r}. Hint: {_CORRECTION_HINTS[key]}")
+            reject = np.asarray(reject)
+            assert reject.shape == p.shape and reject.dtype == bool, (
+                "return the rejections as a boolean array, one entry per p-value, in the order of p")
+            assert np.array_equal(reject, want_reject), (
+                f"{where}: {method!r} is the right choice, but your rejections differ from applying it at level "
+                f"{level}: use multipletests(p, alpha=level, method={method!r})[0], and keep the input order")
+
+    return run_check("choose_correction", candidate, choose_correction, check)
+
+
+# (loading on the user's engagement, noise sd, units, measured, shift with the treatment); rho with Y = 3 loading /
+# sqrt(10 (loading^2 + noise^2)) within the arms
+_COVARIATE_CASES = [
+    {"days_since_last_visit": (-1.6, 0.8, 1, "before", 0.0),        # rho -0.85: the best, and negative
+     "watch_hours_last_month": (0.7, 0.8, 1, "before", 0.0),        # rho 0.62: the largest positive correlation
+     "trailer_seconds_last_month": (0.4, 1.2, 3600, "before", 0.0), # rho 0.30: the largest covariance (units)
+     "share_of_day_watching": (0.4, 1.2, 1 / 1440, "before", 0.0),  # rho 0.30: the largest theta (units)
+     "account_age_years": (0.05, 1.0, 1, "before", 0.25)},          # rho 0.05, and a chance imbalance with the assignment
+    {"days_since_last_visit": (-1.6, 0.8, 1, "before", 0.0),
+     "watch_hours_last_month": (0.7, 0.8, 1, "before", 0.0),
+     "trailer_seconds_last_month": (0.4, 1.2, 3600, "before", 0.0),
+     "share_of_day_watching": (0.4, 1.2, 1 / 1440, "before", 0.0),
+     "account_age_years": (0.05, 1.0, 1, "before", 0.0),
+     "sessions_during_test": (1.0, 0.2, 1, "during", 0.8)},         # rho 0.93, moved by the treatment: a leak
+    {"days_since_last_visit": (-0.3, 1.0, 1, "before", 0.0),        # rho -0.27
+     "watch_hours_last_month": (1.0, 0.3, 1, "before", 0.0),        # rho 0.91: the best
+     "trailer_seconds_last_month": (0.4, 1.2, 3600, "before", 0.0),
+     "account_age_years": (0.05, 1.0, 1, "before", 0.0)},
+]
+
+
+def _covariate_case(rng, spec, n=4000):
+    """A data set with a known best pre-period covariate, and one trap per plausible mistake."""
+    treated = rng.permutation(np.arange(n) < n // 2)
+    base = rng.standard_normal(n)
+    y = 10 + 3 * base + 0.5 * treated + rng.standard_normal(n)
+    cand = {k: units * (loading * base + noise * rng.standard_normal(n)) + shift * treated
+            for k, (loading, noise, units, _, shift) in spec.items()}
+    return y, treated, cand, {k: v[3] for k, v in spec.items()}
+
+
+def check_choose_covariate(candidate: Callable[..., str]) -> ExerciseResult:
+    """Exercise 3: ``candidate(y, treated, candidates, measured) -> name``, the CUPED covariate to use."""
 
     def check(fn):
         rng = np.random.default_rng(2013)
-        for rho, shift in [(0.7, 3.0), (-0.4, -1.0)]:
-            x = rng.standard_normal(500) + shift
-            y = rho * x + rng.standard_normal(500) + 2.0
-            got = np.asarray(fn(y, x), float)
-            want = cuped_adjust(y, x)
-            assert got.shape == y.shape, f"return one adjusted value per user, shape {y.shape}, got {got.shape}"
-            assert abs(got.mean() - y.mean()) < 1e-8, "the adjusted metric must keep Y's mean: centre X first"
-            assert np.allclose(got, want, atol=1e-8), "theta should be cov(Y, X) / var(X), estimated on these users"
+        for spec in _COVARIATE_CASES:
+            y, treated, cand, measured = _covariate_case(rng, spec)
+            saved = {k: v.copy() for k, v in cand.items()}
+            got = fn(y.copy(), treated.copy(), dict(cand), dict(measured))
+            assert all(np.array_equal(cand[k], saved[k]) for k in cand), "do not modify the candidates"
+            assert isinstance(got, str) and got in cand, (
+                f"return the name of one candidate, one of {sorted(cand)}; got {got!r}")
+            want = choose_covariate(y, treated, cand, measured)
+            if got == want:
+                continue
+            r = {k: float(np.corrcoef(y, v)[0, 1]) for k, v in cand.items()}
+            r_t = {k: abs(float(np.corrcoef(treated, v)[0, 1])) for k, v in cand.items()}
+            cov = {k: abs(float(np.cov(y, v)[0, 1])) for k, v in cand.items()}
+            before = [k for k in cand if measured[k] == "before"]
+            if measured[got] == "during":
+                raise AssertionError(
+                    f"{got!r} was measured during the experiment, so the treatment moves it: adjusting on it removes "
+                    "part of the effect you want to measure (a leak). Only pre-period metrics qualify")
+            if got == max(before, key=r_t.__getitem__) and r_t[got] > 0.05:
+                raise AssertionError(
+                    f"{got!r} is the candidate most correlated with the assignment, |r| = {r_t[got]:.3f}: that is a "
+                    f"chance imbalance, not a source of variance reduction. The variance falls by rho^2, rho the "
+                    f"correlation with Y: {got!r} has rho = {r[got]:+.2f}")
+            if got == max(before, key=r.__getitem__) and r[want] < 0:
+                raise AssertionError(
+                    f"you took the largest positive correlation ({got!r}, rho = {r[got]:+.2f}), but the variance falls to "
+                    f"var(Y)(1 - rho^2): {want!r} with rho = {r[want]:+.2f} removes more, whatever the sign")
+            theta = {k: cov[k] / float(np.var(v, ddof=1)) for k, v in cand.items()}
+            for stat, size in ((cov, "covariance with Y"), (theta, "slope theta")):
+                if got == max(before, key=stat.__getitem__):
+                    raise AssertionError(
+                        f"{got!r} has the largest {size} only because of its units: covariance and theta change "
+                        f"with the scale of X, rho^2 does not ({got!r} has rho = {r[got]:+.2f}). Compare correlations")
+            raise AssertionError(f"{got!r} cuts the variance by rho^2 = {r[got] ** 2:.2f}; {want!r} by "
+                                 f"{r[want] ** 2:.2f}. Pick the pre-period candidate with the largest rho^2")
 
-    return run_check("cuped_adjust", candidate, cuped_adjust, check)
-
-
-def check_benjamini_hochberg(candidate: Callable[[np.ndarray, float], np.ndarray]) -> ExerciseResult:
-    """Exercise 2: ``candidate(p, q)`` returns the boolean rejections of the BH step-up procedure (eq. 07.9)."""
-
-    def check(fn):
-        hand = np.array([0.028, 0.005, 0.3, 0.035, 0.025])  # BH at 0.05 rejects all but 0.3
-        got = np.asarray(fn(hand, 0.05))
-        assert got.shape == hand.shape and got.dtype == bool, "return a boolean array, one entry per p-value"
-        assert got.tolist() == [True, True, False, True, True], (
-            f"on p={hand.tolist()} and q=0.05 BH rejects all but 0.3, you rejected {got.tolist()}; "
-            "remember the step-up: find the largest i with p_(i) <= i q / m and reject everything up to it")
-        rng = np.random.default_rng(1995)
-        for _ in range(20):
-            p = np.concatenate([rng.random(15), rng.random(5) * 0.01])
-            rng.shuffle(p)
-            q = float(rng.choice([0.05, 0.1, 0.2]))
-            want = benjamini_hochberg(p, q)
-            assert np.array_equal(np.asarray(fn(p, q)), want), "differs from BH on a random example; keep the input order"
-
-    return run_check("benjamini_hochberg", candidate, benjamini_hochberg, check)
+    return run_check("choose_covariate", candidate, choose_covariate, check)
 
 
 def _reference_cluster_test(y, treated, clusters) -> tuple[float, float]:
@@ -79,7 +179,7 @@ def _reference_cluster_test(y, treated, clusters) -> tuple[float, float]:
 
 
 def check_cluster_test(candidate: Callable[..., tuple]) -> ExerciseResult:
-    """Exercise 4: ``candidate(y, treated, clusters) -> (estimate, se)``, the cluster-level analysis (eq. 07.19)."""
+    """Exercise 5: ``candidate(y, treated, clusters) -> (estimate, se)``, the cluster-level analysis (eq. 07.19)."""
 
     def check(fn):
         rng = np.random.default_rng(2024)
@@ -113,9 +213,8 @@ def check_cluster_test(candidate: Callable[..., tuple]) -> ExerciseResult:
     return run_check("cluster_test", candidate, _reference_cluster_test, check)
 
 
-
 def check_launch_decision(candidate: Callable[..., tuple]) -> ExerciseResult:
-    """Exercise 5: ``candidate(primary_ci, guardrails_passed, srm_p_value) -> (decision, reason)``."""
+    """Exercise 4: ``candidate(primary_ci, guardrails_passed, srm_p_value) -> (decision, reason)``."""
 
     def reference(primary_ci, guardrails_passed, srm_p_value):
         out = launch_decision(primary_ci, guardrails_passed, srm_p_value)

@@ -9,12 +9,12 @@ Equations, numbered as in the lesson:
   (1.1) SGD           theta <- theta - eta_t g_t,  eta_t = eta (constant) or eta / sqrt(t)
   (1.2) AdaGrad       G_i <- G_i + g_i^2,  theta_i <- theta_i - eta / (sqrt(G_i) + eps) g_i
                       (Duchi, Hazan and Singer, JMLR 2011)
-  (1.5) RMSProp       G_i <- rho G_i + (1 - rho) g_i^2,  theta_i <- theta_i - eta / (sqrt(G_i) + eps) g_i
-                      (Tieleman and Hinton, COURSERA lecture 6.5, 2012): AdaGrad with a decayed accumulator
   (1.3) FTRL-Proximal per-coordinate z_i, n_i (McMahan et al., "Ad Click Prediction: a View from
                       the Trenches", KDD 2013, Algorithm 1)
   (1.4) progressive validation: predict each event, score it, then learn from it
                       (Blum, Kalai and Langford, COLT 1999)
+  (1.5) RMSProp       G_i <- rho G_i + (1 - rho) g_i^2,  theta_i <- theta_i - eta / (sqrt(G_i) + eps) g_i
+                      (Tieleman and Hinton, COURSERA lecture 6.5, 2012): AdaGrad with a decayed accumulator
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ def test_rmsprop_recovers_like_adagrad_at_matched_noise_and_does_not_slow_down(r
     # each learner's best setting, by the cost of one drift: SGD clearly worst, the others close
     best = {k: r[f"drift_cost.best.{k}"] for k in ("sgd", "adagrad", "ftrl", "rmsprop")}
     assert best["sgd"] > 1.2 * max(best["adagrad"], best["ftrl"], best["rmsprop"])
-    assert abs(best["rmsprop"] - best["adagrad"]) < 0.002 and abs(best["ftrl"] - best["adagrad"]) < 0.002
+    close = [best["adagrad"], best["ftrl"], best["rmsprop"]]
+    assert max(close) - min(close) < 0.0012                            # "within 0.001 nats of one another"
     # flat in the drift position, where AdaGrad slows
     rms = r["late_drift.recovery.rmsprop"]
     assert max(rms) < 1.1 * min(rms)

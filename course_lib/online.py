@@ -13,6 +13,8 @@ Equations, numbered as in the lesson:
                       the Trenches", KDD 2013, Algorithm 1)
   (1.4) progressive validation: predict each event, score it, then learn from it
                       (Blum, Kalai and Langford, COLT 1999)
+  (1.5) RMSProp       G_i <- rho G_i + (1 - rho) g_i^2,  theta_i <- theta_i - eta / (sqrt(G_i) + eps) g_i
+                      (Tieleman and Hinton, COURSERA lecture 6.5, 2012): AdaGrad with a decayed accumulator
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from course_lib.protocols import StateDictMixin
 from course_lib.validate import integer, number, number_array
 
 __all__ = [
-    "SGD", "AdaGrad", "FTRLProximal", "OnlineLogisticRegression", "OnlineLinearRegression",
-    "sgd_update", "adagrad_update", "ftrl_update", "progressive_validation", "progressive_sgd_grid",
+    "SGD", "AdaGrad", "RMSProp", "FTRLProximal", "OnlineLogisticRegression", "OnlineLinearRegression",
+    "sgd_update", "adagrad_update", "rmsprop_update", "ftrl_update", "progressive_validation", "progressive_sgd_grid",
     "logloss_per_event", "rolling_logloss", "windowed_auc", "recovery_time",
 ]
 
@@ -82,6 +84,17 @@ def adagrad_update(w: np.ndarray, G: np.ndarray, g: np.ndarray, eta: float, eps:
     Returns the new ``(w, G)``; the inputs are left unchanged.
     """
     G = G + g * g
+    return w - eta / (np.sqrt(G) + eps) * g, G
+
+
+def rmsprop_update(w: np.ndarray, G: np.ndarray, g: np.ndarray, eta, rho: float, eps: float = 1e-8
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. (1.5), per coordinate: decay and accumulate ``G = rho G + (1 - rho) g**2`` first, then
+    ``w -= eta / (sqrt(G) + eps) * g``.  Elementwise, so ``w, G, g`` may have any (broadcastable) shape.
+
+    Returns the new ``(w, G)``; the inputs are left unchanged.
+    """
+    G = rho * G + (1.0 - rho) * (g * g)
     return w - eta / (np.sqrt(G) + eps) * g, G
 
 
@@ -180,6 +193,48 @@ class AdaGrad(StateDictMixin):
 
     def __repr__(self) -> str:
         return f"AdaGrad(eta={self.eta:g})"
+
+
+class RMSProp(StateDictMixin):
+    """RMSProp, eq. (1.5): AdaGrad's per-coordinate rate with an exponentially decayed accumulator, so the
+    rate stops shrinking; ``rho`` sets the memory, about ``1 / (1 - rho)`` steps of each coordinate.
+
+    A coordinate's G decays only when a row touches it (all coordinates for dense rows)."""
+
+    def __init__(self, eta: float = 0.01, rho: float = 0.999, eps: float = 1e-8,
+                 update: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None):
+        self.eta = number("eta (the learning rate)", eta, low=0, low_open=True)
+        self.rho = number("rho (the decay of the accumulator)", rho, low=0, high=1, high_open=True)
+        self.eps = number("eps", eps, low=0)
+        self.update = update or rmsprop_update
+        self.G = np.zeros(0)
+
+    def init(self, n_weights: int) -> None:
+        self.G = np.zeros(n_weights)
+
+    def step(self, w: np.ndarray, idx: np.ndarray, g: np.ndarray) -> None:
+        w[idx], self.G[idx] = self.update(w[idx], self.G[idx], g, self.eta, self.rho, self.eps)
+
+    def kernel(self, w: list) -> tuple[Callable[[list, list], None], Callable[[], None]] | None:
+        """Python-float ``step`` for the fused loop (see ``SGD.kernel``); None with a custom ``update``."""
+        if self.update is not rmsprop_update:
+            return None
+        eta, rho, eps, G = self.eta, self.rho, self.eps, self.G.tolist()
+        sqrt = math.sqrt
+
+        def step(idx: list, g: list) -> None:
+            for i, gi in zip(idx, g):
+                Gi = rho * G[i] + (1.0 - rho) * (gi * gi)
+                G[i] = Gi
+                if gi:      # no gradient, no step (and no 0/0 when eps = 0)
+                    w[i] -= eta / (sqrt(Gi) + eps) * gi
+
+        def finish() -> None:
+            self.G[:] = G
+        return step, finish
+
+    def __repr__(self) -> str:
+        return f"RMSProp(eta={self.eta:g}, rho={self.rho:g})"
 
 
 class FTRLProximal(StateDictMixin):
@@ -395,15 +450,18 @@ def progressive_sgd_grid(X: np.ndarray, y: np.ndarray, etas, fit_intercept: bool
     return preds
 
 
-_GRID_METHODS = ("sgd", "adagrad", "ftrl")
+_GRID_METHODS = ("sgd", "adagrad", "ftrl", "rmsprop")
 
 
 def progressive_grid(X: np.ndarray, y: np.ndarray, rates, method: str = "sgd", beta: float = 1.0,
-                     eps: float = 1e-8, fit_intercept: bool = True) -> np.ndarray:
+                     eps: float = 1e-8, fit_intercept: bool = True, rho: float = 0.999,
+                     update: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
     """Progressive validation of many logistic learners at once: one optimiser, many rates.
 
     ``method``: ``"sgd"`` (constant rate eta, eq. 1.1), ``"adagrad"`` (eta, eq. 1.2) or ``"ftrl"``
-    (alpha, with ``beta`` and no L1/L2, eq. 1.3).  ``X``: (n_streams, n_events, n_features) dense,
+    (alpha, with ``beta`` and no L1/L2, eq. 1.3) or ``"rmsprop"`` (eta, with decay ``rho``, eq. 1.5;
+    ``update`` replaces ``rmsprop_update``, called elementwise on (n_streams, n_rates, d) arrays with
+    eta of shape (1, n_rates, 1)).  ``X``: (n_streams, n_events, n_features) dense,
     ``y``: (n_streams, n_events).  Returns the predictions, (n_streams, len(rates), n_events): entry
     [s, k] equals ``progressive_validation`` of that optimiser with ``rates[k]`` on stream s, computed
     with one loop over time for all streams and rates together.
@@ -419,6 +477,8 @@ def progressive_grid(X: np.ndarray, y: np.ndarray, rates, method: str = "sgd", b
         raise ValueError("X and y must be finite")
     rates = number_array("rates", np.atleast_1d(rates), low=0, low_open=True)
     beta = number("beta", beta, low=0)
+    rho = number("rho (the decay of the accumulator)", rho, low=0, high=1, high_open=True)
+    update = update or rmsprop_update
     S, T, _ = X.shape
     if fit_intercept:
         X = np.concatenate([X, np.ones((S, T, 1))], axis=2)
@@ -437,6 +497,8 @@ def progressive_grid(X: np.ndarray, y: np.ndarray, rates, method: str = "sgd", b
         elif method == "adagrad":
             G += g * g
             W -= r / (np.sqrt(G) + eps) * g
+        elif method == "rmsprop":
+            W, G = update(W, G, g, r, rho, eps)
         else:
             n_new = G + g * g
             Z += g - (np.sqrt(n_new) - np.sqrt(G)) / r * W

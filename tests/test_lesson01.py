@@ -117,3 +117,37 @@ def test_adagrad_slows_when_the_drift_comes_late_and_sgd_does_not(r):
     assert ada[0] < ada[1] < ada[2] and ada[2] > 1.3 * ada[0]
     ada1 = r["late_drift.recovery.adagrad_1"]
     assert ada1[0] < ada1[2]
+
+
+def test_learning_before_predicting_looks_better_than_it_is(r):
+    assert r["pv_demo.leaky"] < r["pv_demo.honest"] - 0.05
+
+
+def test_rmsprop_recovers_like_adagrad_at_matched_noise_and_does_not_slow_down(r):
+    rhos = (0.99, 0.999, 0.9999)
+    cost = {rho: min(r[f"rmsprop.cost.rho{rho:g}"]) for rho in rhos}
+    assert cost[0.99] > cost[0.999] > cost[0.9999]                  # the longest memory pays least here
+    assert r["rmsprop.best_rho"] == 0.9999
+    # RMSProp grid 0.003, 0.01, 0.03, 0.1; its points lie on AdaGrad's curve, below SGD's
+    rec, floor = r["rmsprop.recovery_median.rho0.9999"], r["rmsprop.steady_excess.rho0.9999"]
+    pairs = 0
+    for i, fr in enumerate(floor):
+        if rec[i] >= 10_000:
+            continue
+        for j, fa in enumerate(r["lr.steady_excess.adagrad"]):
+            if abs(fa - fr) < 0.3 * fa:
+                pairs += 1
+                assert rec[i] <= 1.1 * r["lr.recovery_median.adagrad"][j]
+        for j, fs in enumerate(r["lr.steady_excess.sgd"]):
+            if abs(fs - fr) < 0.3 * fs:
+                assert rec[i] < r["lr.recovery_median.sgd"][j]
+    assert pairs >= 3
+    # each learner's best setting, by the cost of one drift: SGD clearly worst, the others close
+    best = {k: r[f"drift_cost.best.{k}"] for k in ("sgd", "adagrad", "ftrl", "rmsprop")}
+    assert best["sgd"] > 1.2 * max(best["adagrad"], best["ftrl"], best["rmsprop"])
+    close = [best["adagrad"], best["ftrl"], best["rmsprop"]]
+    assert max(close) - min(close) < 0.0012                            # "within 0.001 nats of one another"
+    # flat in the drift position, where AdaGrad slows
+    rms = r["late_drift.recovery.rmsprop"]
+    assert max(rms) < 1.1 * min(rms)
+    assert rms[2] < r["late_drift.recovery.adagrad_1"][2]

@@ -137,3 +137,22 @@ def test_search_boost_and_age_by_price_interaction(r):
     assert r["learned.pricey_minus_other_true.young"] < -0.05
     assert r["learned.pricey_minus_other.young"] < 2 * r["learned.pricey_minus_other.older"] < 0
     assert r["learned.pricey_minus_other.older"] > -0.03
+
+
+def test_after_the_log_exact_regret_separates_what_click_rates_cannot(r):
+    # click rates within a point of each other ...
+    ctrs = [r[f"live_ctr.{k}"] for k in ("linucb", "lints", "lingreedy")]
+    assert max(ctrs) - min(ctrs) < 0.01
+    # ... while the exact slate regret on the same visitors orders them
+    assert r["live_regret.linucb"] < 20 and r["live_regret.random"] > 200
+    assert r["live_regret.linucb"] < r["live_regret.lingreedy"] < r["live_regret.lints"]
+    lints, lingreedy = r["live_regret_diff_runs.lints"], r["live_regret_diff_runs.lingreedy"]
+    assert len(lints) == 3 and min(lints) > 5                      # LinTS behind in every run
+    assert max(lingreedy) < 10 and max(lingreedy) < 0.6 * min(lints)   # LinGreedy: a few clicks, too close to call
+
+
+def test_without_the_log_greedy_falls_behind_in_every_run_and_the_explorers_trade_places(r):
+    assert min(r["empty.regret_diff_runs.greedy"]) > 100
+    for k in ("lints", "eps-greedy"):
+        diffs = r[f"empty.regret_diff_runs.{k}"]
+        assert len(diffs) == 5 and min(diffs) < 0 < max(diffs)

@@ -140,6 +140,8 @@ def test_recovery_time_counts_events_until_the_rolling_excess_is_small():
     (lambda: ol.SGD(0.1, schedule="1/t"), "schedule"),
     (lambda: ol.AdaGrad(0.0), "eta"),
     (lambda: ol.FTRLProximal(alpha=0.1, l1=-1), "l1"),
+    (lambda: ol.RMSProp(0.01, rho=1.0), "rho"),
+    (lambda: ol.RMSProp(-0.01), "eta"),
     (lambda: ol.OnlineLogisticRegression(0), "n_features"),
 ])
 def test_bad_hyper_parameters_raise(make, message):
@@ -185,18 +187,74 @@ def test_adagrad_checker_passes_the_reference_and_rejects_wrong_orders(student):
         assert res.status == "failed" and res.use is ol.adagrad_update
 
 
-def test_pv_checker_passes_the_reference_and_rejects_learn_then_predict(student):
-    assert checks.check_progressive_validation(ol.progressive_validation).passed
+def test_rmsprop_checker_passes_the_reference_and_rejects_wrong_answers_with_matching_hints(student):
+    assert checks.check_rmsprop_update(ol.rmsprop_update).passed
 
-    def learn_then_predict(model, X, y):
-        out = []
-        for t in range(len(y)):
-            model.partial_fit(X[t:t + 1], y[t:t + 1])
-            out.append(model.predict_proba(X[t:t + 1])[0])
-        return np.array(out)
+    def adagrad_sum(w, G, g, eta, rho, eps=1e-8):          # forgot to decay
+        G = G + g * g
+        return w - eta / (np.sqrt(G) + eps) * g, G
 
-    res = checks.check_progressive_validation(learn_then_predict)
-    assert res.status == "failed" and "before learning" in res.message
+    def no_one_minus_rho(w, G, g, eta, rho, eps=1e-8):
+        G = rho * G + g * g
+        return w - eta / (np.sqrt(G) + eps) * g, G
+
+    def swapped(w, G, g, eta, rho, eps=1e-8):
+        G = (1 - rho) * G + rho * g * g
+        return w - eta / (np.sqrt(G) + eps) * g, G
+
+    def old_G(w, G, g, eta, rho, eps=1e-8):
+        return w - eta / (np.sqrt(G) + eps) * g, rho * G + (1 - rho) * g * g
+
+    def no_square_root(w, G, g, eta, rho, eps=1e-8):
+        G = rho * G + (1 - rho) * g * g
+        return w - eta / (G + eps) * g, G
+
+    def in_place(w, G, g, eta, rho, eps=1e-8):
+        G *= rho
+        G += (1 - rho) * g * g
+        w -= eta / (np.sqrt(G) + eps) * g
+        return w, G
+
+    def scalar_only(w, G, g, eta, rho, eps=1e-8):
+        G = rho * G + (1 - rho) * g * g
+        return w - float(eta) / (np.sqrt(G) + eps) * g, G
+
+    for wrong, words in ((adagrad_sum, "must decay"), (no_one_minus_rho, "(1 - rho)"), (swapped, "swapped"),
+                         (old_G, "old G"), (no_square_root, "square root"), (in_place, "in place"),
+                         (scalar_only, "elementwise")):
+        res = checks.check_rmsprop_update(wrong)
+        assert res.status == "failed" and words in res.message, (wrong.__name__, res.message)
+        assert res.use is ol.rmsprop_update
+
+
+def test_rmsprop_two_steps_by_hand_and_its_rate_stops_shrinking():
+    m = ol.OnlineLogisticRegression(2, ol.RMSProp(eta=1.0, rho=0.9, eps=0.0)).partial_fit(X2[:1], Y2[:1])
+    # step 1 from w = 0: g = [-0.5, -1, -0.5]; G = 0.1 g^2; w = -g / sqrt(0.1 g^2) = sqrt(10) sign
+    assert m.coef_ == pytest.approx([math.sqrt(10), math.sqrt(10)])
+    assert m.optimizer.G == pytest.approx([0.025, 0.1, 0.025])
+    # the same gradient forever: G -> g^2, so the step tends to eta (AdaGrad's would shrink like 1/sqrt(t))
+    w, G = np.zeros(1), np.zeros(1)
+    for _ in range(5000):
+        w_new, G = ol.rmsprop_update(w, G, np.array([1.0]), 0.01, 0.99)
+        step, w = w - w_new, w_new
+    assert step == pytest.approx([0.01], rel=1e-6)
+
+
+def test_rmsprop_with_a_custom_update_runs_that_update_and_its_state_round_trips():
+    calls = []
+
+    def update(w, G, g, eta, rho, eps):
+        calls.append(len(g))
+        return ol.rmsprop_update(w, G, g, eta, rho, eps)
+
+    model = ol.OnlineLogisticRegression(3, ol.RMSProp(0.03, 0.99, update=update))
+    model.partial_fit(np.ones((5, 3)), np.array([1, 0, 1, 1, 0]))
+    assert calls == [4] * 5
+    ref = ol.OnlineLogisticRegression(3, ol.RMSProp(0.03, 0.99)).partial_fit(np.ones((5, 3)), np.array([1, 0, 1, 1, 0]))
+    np.testing.assert_allclose(model.w, ref.w, rtol=1e-12)
+    back = ol.OnlineLogisticRegression(3, ol.RMSProp(0.03, 0.99)).load_state_dict(ref.state_dict())
+    X = np.random.default_rng(2).normal(size=(20, 3))
+    np.testing.assert_allclose(back.partial_fit(X, np.ones(20)).w, ref.partial_fit(X, np.ones(20)).w, rtol=1e-12)
 
 
 def test_adagrad_class_uses_a_plugged_in_update():
@@ -211,7 +269,8 @@ def test_adagrad_class_uses_a_plugged_in_update():
 
 
 @pytest.mark.parametrize("make", [lambda: ol.SGD(0.2), lambda: ol.SGD(0.5, schedule="invsqrt"),
-                                  lambda: ol.AdaGrad(0.3), lambda: ol.FTRLProximal(0.3, 1.0, l1=0.5, l2=0.1)])
+                                  lambda: ol.AdaGrad(0.3), lambda: ol.FTRLProximal(0.3, 1.0, l1=0.5, l2=0.1),
+                                  lambda: ol.RMSProp(0.05, 0.99)])
 @pytest.mark.parametrize("sparse", [True, False])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_fused_python_kernel_equals_the_numpy_steps(make, sparse, fit_intercept):
@@ -245,10 +304,11 @@ def test_adagrad_with_a_custom_update_runs_that_update():
 
 # ----------------------------------------------------------------- progressive_grid (issue 10)
 @pytest.mark.parametrize("method,make", [("sgd", lambda r: ol.SGD(r)), ("adagrad", lambda r: ol.AdaGrad(r)),
-                                         ("ftrl", lambda r: ol.FTRLProximal(r, 1.0))])
+                                         ("ftrl", lambda r: ol.FTRLProximal(r, 1.0)),
+                                         ("rmsprop", lambda r: ol.RMSProp(r, rho=0.95))])
 def test_grid_matches_one_learner(method, make):
     ds = streams.make_drift_stream(600, n_streams=2, seed=3)
-    P = ol.progressive_grid(ds.X, ds.y, [0.1, 1.0], method)
+    P = ol.progressive_grid(ds.X, ds.y, [0.1, 1.0], method, rho=0.95)
     for s in range(2):
         for k, rate in enumerate([0.1, 1.0]):
             ref = ol.progressive_validation(ol.OnlineLogisticRegression(8, make(rate)), ds.X[s], ds.y[s])
@@ -262,6 +322,21 @@ def test_grid_errors():
         ol.progressive_grid(X, y, [-1.0])
     with pytest.raises(ValueError, match="X must be"):
         ol.progressive_grid(X[0], y, [0.1])
+    with pytest.raises(ValueError, match="rho"):
+        ol.progressive_grid(X, y, [0.1], "rmsprop", rho=1.0)
+
+
+def test_grid_runs_a_plugged_in_rmsprop_update_on_whole_arrays():
+    ds = streams.make_drift_stream(300, n_streams=2, seed=4)
+    shapes = []
+
+    def update(w, G, g, eta, rho, eps):
+        shapes.append((w.shape, np.shape(eta)))
+        return ol.rmsprop_update(w, G, g, eta, rho, eps)
+
+    P = ol.progressive_grid(ds.X, ds.y, [0.01, 0.1, 1.0], "rmsprop", rho=0.99, update=update)
+    np.testing.assert_array_equal(P, ol.progressive_grid(ds.X, ds.y, [0.01, 0.1, 1.0], "rmsprop", rho=0.99))
+    assert shapes[0] == ((2, 3, 9), (1, 3, 1)) and len(shapes) == 300
 
 
 def test_adagrad_checker_hints_match_the_mistake(student):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.online import OnlineLogisticRegression, SGD, adagrad_update, progressive_validation
+from course_lib.online import adagrad_update, rmsprop_update
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
@@ -60,21 +60,55 @@ def check_adagrad_update(fn: Callable) -> ExerciseResult:
     return run_check("adagrad_update", fn, adagrad_update, _check_adagrad)
 
 
-def _check_pv(fn: Callable) -> None:
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(60, 3))
-    y = (rng.uniform(size=60) < 0.5).astype(float)
-    model = OnlineLogisticRegression(3, SGD(0.5))
-    got = np.asarray(fn(model, X, y), dtype=float)
-    ref_model = OnlineLogisticRegression(3, SGD(0.5))
-    want = progressive_validation(ref_model, X, y)
-    assert got.shape == want.shape, f"return one prediction per event: expected shape {want.shape}, got {got.shape}"
-    assert np.isclose(got[0], 0.5), (
-        "the first prediction must come from the untouched model (0.5): predict each event before learning from it")
-    assert np.allclose(got, want), "predictions differ from predict-then-learn on each event, in order"
-    assert np.allclose(model.w, ref_model.w), "the model must have learned from every event by the end"
+def _check_rmsprop(fn: Callable) -> None:
+    # One hand-computed step on one coordinate: w = 0, G = 1, g = 2, eta = 1, rho = 0.9, eps = 0, so
+    # G = 0.9 * 1 + 0.1 * 4 = 1.3 and w = -2 / sqrt(1.3).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w, G = fn(np.array([0.0]), np.array([1.0]), np.array([2.0]), 1.0, 0.9, 0.0)
+    w, G = np.ravel(np.asarray(w, dtype=float)), np.ravel(np.asarray(G, dtype=float))
+    if np.allclose(G, [5.0]):
+        raise AssertionError("G only accumulates (that is AdaGrad's sum): the old G must decay, "
+                             "G = rho * G + (1 - rho) * g**2")
+    if np.allclose(G, [4.9]):
+        raise AssertionError("the new squared gradient enters a decayed *average*: weight it by (1 - rho), "
+                             "G = rho * G + (1 - rho) * g**2")
+    if np.allclose(G, [3.7]):
+        raise AssertionError("rho and 1 - rho are swapped: rho (close to 1) keeps the old G, "
+                             "(1 - rho) weighs the new g**2")
+    if np.allclose(G, [1.0 + 0.1 * 2.0]) or np.allclose(G, [0.9 + 0.1 * 2.0]):
+        raise AssertionError("G averages the *squared* gradient: (1 - rho) * g**2, not (1 - rho) * g")
+    assert np.allclose(G, [1.3]), f"with G = 1, g = 2, rho = 0.9, G should become 0.9 * 1 + 0.1 * 2**2 = 1.3, got {G}"
+    if np.allclose(w, [-2.0]):
+        raise AssertionError("the step used the old G: update G first, then step with the new G")
+    if np.allclose(w, [-2.0 / 1.3]):
+        raise AssertionError("the step divides by G itself; like AdaGrad it divides by the square root, "
+                             "sqrt(G) + eps")
+    if np.allclose(w, [2.0 / math.sqrt(1.3)]):
+        raise AssertionError("the step goes against the gradient: w - eta / (sqrt(G) + eps) * g")
+    assert np.allclose(w, [-2.0 / math.sqrt(1.3)]), (
+        f"from w = 0 with the new G = 1.3, w should be -2 / sqrt(1.3) = {-2 / math.sqrt(1.3):.4f}, got {w}")
+    # Many coordinates, rates and streams at once, as the lesson's grid calls it: eta is an array
+    # (one rate per column) and every operation must work elementwise.
+    rng = np.random.default_rng(0)
+    W, G, g = rng.normal(size=(2, 3, 4)), rng.uniform(0, 2, (2, 3, 4)), rng.normal(size=(2, 3, 4))
+    eta = np.array([0.01, 0.1, 1.0])[None, :, None]
+    W_in, G_in, g_in = W.copy(), G.copy(), g.copy()
+    try:
+        got = fn(W, G, g, eta, 0.99, 1e-8)
+    except (TypeError, ValueError) as err:
+        raise AssertionError("the lesson calls your function on whole arrays, with eta an array of rates: "
+                             f"use NumPy operations elementwise (np.sqrt, not math.sqrt or float()); got {err!r}"
+                             ) from None
+    assert np.array_equal(W, W_in) and np.array_equal(G, G_in) and np.array_equal(g, g_in), (
+        "do not modify w, G or g in place (G *= rho changes the caller's array): return new arrays, "
+        "G = rho * G + (1 - rho) * g**2")
+    want = rmsprop_update(W_in, G_in, g_in, eta, 0.99, 1e-8)
+    assert np.shape(got[0]) == want[0].shape and np.shape(got[1]) == want[1].shape, (
+        f"return (w, G) with the shapes of the inputs, {want[0].shape}; got {np.shape(got[0])} and {np.shape(got[1])}")
+    assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1]), (
+        "the update on arrays differs from eq. (1.5): each coordinate uses its own G_i, and eta is elementwise")
 
 
-def check_progressive_validation(fn: Callable) -> ExerciseResult:
-    """Exercise 2: ``fn(model, X, y) -> predictions`` is the predict-then-learn loop, eq. (1.4)."""
-    return run_check("progressive_validation", fn, progressive_validation, _check_pv)
+def check_rmsprop_update(fn: Callable) -> ExerciseResult:
+    """Exercise 2: ``fn(w, G, g, eta, rho, eps) -> (w, G)`` implements RMSProp's step, eq. (1.5)."""
+    return run_check("rmsprop_update", fn, rmsprop_update, _check_rmsprop)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.bandits import choose_from_sweep
-from course_lib.contextual import hybrid_linucb_score, linucb_score, sherman_morrison
+from course_lib.contextual import hybrid_linucb_score, sherman_morrison
 from course_lib.notebook.checks._guards import no_linalg_solvers
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
@@ -17,24 +17,6 @@ from course_lib.notebook.exercises import ExerciseResult, run_check
 def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
     M = rng.standard_normal((d, d))
     return M @ M.T + d * np.eye(d)
-
-
-def check_linucb_score(candidate) -> ExerciseResult:
-    """Exercise 1: ``candidate(x, A_inv, b, alpha) -> float`` against the reference on random arms."""
-
-    def check(f):
-        rng = np.random.default_rng(7)
-        for d, alpha in ((3, 0.0), (5, 1.0), (8, 2.5)):
-            A_inv = np.linalg.inv(_random_spd(rng, d))
-            x, b = rng.standard_normal(d), rng.standard_normal(d)
-            got = f(x.copy(), A_inv.copy(), b.copy(), alpha)
-            want = linucb_score(x, A_inv, b, alpha)
-            assert np.ndim(got) == 0, f"return one number (a float), got shape {np.shape(got)}"
-            assert np.isclose(got, want, rtol=1e-9), (
-                f"d={d}, alpha={alpha}: expected {want:.6f}, got {float(got):.6f}; "
-                "did you take the square root of x^T A^-1 x and multiply it by alpha?")
-
-    return run_check("linucb_score", candidate, linucb_score, check)
 
 
 def _check_sm(f) -> None:

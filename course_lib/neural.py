@@ -765,7 +765,7 @@ def stale_width_ratio(policy: "_GradientBandit", probes: Any) -> np.ndarray:
     Gp = policy.gradients(X)                                                   # (n, K, P)
     if policy.z == "exact":
         Z_now_inv = np.linalg.inv(policy.l2_lambda * np.eye(policy.n_params) + G.T @ G)
-        fresh = np.einsum("nkp,pq,nkq->nk", Gp, Z_now_inv, Gp)
+        fresh = ((Gp.reshape(-1, Gp.shape[2]) @ Z_now_inv).reshape(Gp.shape) * Gp).sum(axis=2)
     else:
         fresh = (Gp * Gp / (policy.l2_lambda + (G * G).sum(0))).sum(axis=2)
     stale = policy.variance(X)[1]

@@ -138,7 +138,7 @@ def tune_time(n_visits: int = 2000, n_log: int = 5000, seed: int = 100) -> None:
     print(f"cumulative regret after {n_visits} visits, seed {seed}, per alpha:")
     for name, make_one in makers.items():
         cells = []
-        for a in (0.1, 0.3, 1.0):
+        for a in (0.03, 0.1, 0.3, 1.0, 3.0):
             r = run_loop(w, make_one(a), n_visits, seed=seed, batch=10, chronological=True)
             cells.append(f"{a}: {(r.p_best - r.p_slate).sum():6.1f}")
         print(f"  {name:22s}" + "   ".join(cells))

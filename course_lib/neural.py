@@ -383,14 +383,21 @@ class _NeuralBandit(_Ranker):
             raise ValueError(f"arms, rewards and contexts need the same length, got {len(a)}, {len(r)}, {len(X)}")
         if not np.isfinite(r).all():
             raise ValueError("rewards contain NaN or infinite values")
+        start = 0  # events [start, i] not yet in the buffer: appended in one piece before a retrain reads it
+
+        def flush(stop: int) -> None:
+            self.X = np.vstack([self.X, X[start:stop]])
+            self.arms = np.append(self.arms, a[start:stop])
+            self.rewards = np.append(self.rewards, r[start:stop])
+
         for i in range(len(a)):
-            self.X = np.vstack([self.X, X[i:i + 1]])
-            self.arms = np.append(self.arms, a[i])
-            self.rewards = np.append(self.rewards, r[i])
-            self._observe(int(a[i]), float(r[i]), X[i])
+            self._observe(int(a[i]), float(r[i]), X[i])   # reads the event itself, not the buffer
             self.t += 1
             if self.t % self.train_every == 0:
+                flush(i + 1)
+                start = i + 1
                 self.train()
+        flush(len(a))
         return self
 
     def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:

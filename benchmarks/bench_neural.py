@@ -23,8 +23,8 @@ from course_lib.contextual import LinUCB
 from course_lib.neural import NeuralLinear, NeuralTS, NeuralUCB, NoiseBandit, UniformPolicy
 from course_lib.sim.wheel import run_bandit, wheel_stream
 
-SCALES = {"LinUCB": ("alpha", 10.0), "noise": ("sigma", 1.0), "NeuralLinear": ("v", 10.0),
-          "NeuralUCB": ("gamma", 10.0), "NeuralTS": ("nu", 1.0)}
+SCALES = {"LinUCB": ("alpha", 30.0), "noise": ("sigma", 1.0), "NeuralLinear": ("v", 10.0),
+          "NeuralUCB": ("gamma", 30.0), "NeuralTS": ("nu", 1.0)}   # the notebook's, from tune()
 NET = dict(hidden=(32,), train_every=50, train_steps=20, lr=0.05)
 
 
@@ -59,16 +59,22 @@ def speed(steps: int = 1000) -> None:
                 print(f"  {device:4s} {label:36s} {rate:9,.0f} /s")
 
 
-def tune(T: int = 400, seeds=(100, 101), delta: float = 0.7) -> None:
-    print(f"exploration-scale sweep, delta={delta}, T={T}, seeds {seeds}: regret / uniform's (mean)")
+TUNE_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def tune(T: int = 400, seeds=(100, 101), delta: float = 0.7, grid=TUNE_GRID) -> None:
+    """The wheel sweep behind the notebook's exploration scales: regret / uniform's per scale, mean of ``seeds``.
+
+    The grid reaches a decade beyond the chosen values, so an optimum at the edge would show."""
+    print(f"exploration-scale sweep, delta={delta}, T={T}, seeds {seeds}: regret / uniform's, mean (per seed)")
     streams = [wheel_stream(delta, T, seed=s) for s in seeds]
     uniform = [run_bandit(UniformPolicy(5, 3, seed=s), st).sum() for s, st in zip(seeds, streams)]
     for name in SCALES:
         row = []
-        for scale in (0.1, 1.0, 10.0):
-            r = np.mean([run_bandit(make(name, s, scale), st).sum() / u for s, st, u in zip(seeds, streams, uniform)])
-            row.append(f"{scale:g}: {r:.3f}")
-        print(f"  {name:13s} " + "   ".join(row))
+        for scale in grid:
+            r = [run_bandit(make(name, s, scale), st).sum() / u for s, st, u in zip(seeds, streams, uniform)]
+            row.append(f"{scale:g}: {np.mean(r):.3f} ({', '.join(f'{v:.2f}' for v in r)})")
+        print(f"  {name:13s} " + "  ".join(row))
 
 
 def tune_class(T: int = 300, seed: int = 100) -> None:
@@ -132,7 +138,7 @@ def tune_time(n_visits: int = 2000, n_log: int = 5000, seed: int = 100) -> None:
     print(f"cumulative regret after {n_visits} visits, seed {seed}, per alpha:")
     for name, make_one in makers.items():
         cells = []
-        for a in (0.1, 0.3, 1.0):
+        for a in (0.03, 0.1, 0.3, 1.0, 3.0):
             r = run_loop(w, make_one(a), n_visits, seed=seed, batch=10, chronological=True)
             cells.append(f"{a}: {(r.p_best - r.p_slate).sum():6.1f}")
         print(f"  {name:22s}" + "   ".join(cells))

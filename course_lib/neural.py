@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.linalg.blas import dger as _dger
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
@@ -51,7 +52,7 @@ from course_lib.validate import integer, number
 
 __all__ = ["default_device", "MLP", "NoiseBandit", "NeuralLinear", "NeuralUCB", "NeuralTS",
            "UniformPolicy", "gradient_features", "gradient_features_loop", "mlp_gradients",
-           "neural_linear_update", "neural_ucb_bonus", "ColumnView", "SlidingWindowLinUCB", "HyperNet",
+           "neural_linear_update", "neural_ucb_bonus", "stale_width_ratio", "ColumnView", "SlidingWindowLinUCB", "HyperNet",
            "HyperBandit"]
 
 
@@ -133,6 +134,39 @@ def mlp_gradients(model: MLP, contexts: np.ndarray) -> np.ndarray:
     head[:, arms, arms, :] = h[:, None, :]
     out[:, arms, H * d + H + K * H + arms] = 1.0
     return out
+
+
+def _adam_step(params: list[np.ndarray], grads: list[np.ndarray], m1: list[np.ndarray], m2: list[np.ndarray],
+               step: int, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    """One Adam step (Kingma and Ba 2015) on NumPy arrays, in place, the same operations as the torch loop."""
+    for p, g, a, b in zip(params, grads, m1, m2):
+        a *= beta1
+        a += (1 - beta1) * g
+        b *= beta2
+        b += (1 - beta2) * g * g
+        p += (-lr / (1 - beta1 ** step)) * (a / (np.sqrt(b / (1 - beta2 ** step)) + eps))
+
+
+def _mlp_loss_gradients(layers: list[np.ndarray], X: np.ndarray, arms: np.ndarray, r: np.ndarray) -> list[np.ndarray]:
+    """Closed-form gradients of ``mean (f_a(x) - r)^2 / 2`` for a ReLU MLP with biases (``[W1, c1, ..., W, c]``).
+
+    Backpropagation written out: the output error sits only in the chosen arm's column.
+    """
+    acts, pres = [X], []
+    for i in range(0, len(layers) - 2, 2):
+        pre = acts[-1] @ layers[i].T + layers[i + 1]
+        pres.append(pre)
+        acts.append(np.maximum(pre, 0.0))
+    rows = np.arange(len(X))
+    pred = (acts[-1] @ layers[-2].T + layers[-1])[rows, arms]
+    delta = np.zeros((len(X), layers[-1].shape[0]))
+    delta[rows, arms] = (pred - r) / len(X)
+    grads: list[np.ndarray] = [np.empty(0)] * len(layers)
+    for i in range(len(layers) - 2, -1, -2):
+        grads[i], grads[i + 1] = delta.T @ acts[i // 2], delta.sum(0)
+        if i:
+            delta = (delta @ layers[i]) * (pres[i // 2 - 1] > 0)
+    return grads
 
 
 def gradient_features_loop(model: nn.Module, contexts: torch.Tensor) -> torch.Tensor:
@@ -257,6 +291,7 @@ class _NeuralBandit(_Ranker):
     """
 
     randomised = False
+    numpy_training = True  # CPU float64 MLP: train with closed-form gradients (False: torch autograd, for tests)
 
     def __init__(self, n_arms: int, n_features: int, hidden: Sequence[int] = (32,), lr: float = 1e-2,
                  train_every: int = 50, train_steps: int = 50, batch_size: int = 64, l2_lambda: float = 1.0,
@@ -348,14 +383,21 @@ class _NeuralBandit(_Ranker):
             raise ValueError(f"arms, rewards and contexts need the same length, got {len(a)}, {len(r)}, {len(X)}")
         if not np.isfinite(r).all():
             raise ValueError("rewards contain NaN or infinite values")
+        start = 0  # events [start, i] not yet in the buffer: appended in one piece before a retrain reads it
+
+        def flush(stop: int) -> None:
+            self.X = np.vstack([self.X, X[start:stop]])
+            self.arms = np.append(self.arms, a[start:stop])
+            self.rewards = np.append(self.rewards, r[start:stop])
+
         for i in range(len(a)):
-            self.X = np.vstack([self.X, X[i:i + 1]])
-            self.arms = np.append(self.arms, a[i])
-            self.rewards = np.append(self.rewards, r[i])
-            self._observe(int(a[i]), float(r[i]), X[i])
+            self._observe(int(a[i]), float(r[i]), X[i])   # reads the event itself, not the buffer
             self.t += 1
             if self.t % self.train_every == 0:
+                flush(i + 1)
+                start = i + 1
                 self.train()
+        flush(len(a))
         return self
 
     def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
@@ -369,9 +411,12 @@ class _NeuralBandit(_Ranker):
         n = len(self.rewards)
         if n == 0 or self.train_steps == 0:
             return self
+        pull = self.width * self.l2_lambda / n
+        layers = self._numpy_layers()
+        if layers is not None and self.numpy_training:  # CPU float64 MLP: closed-form gradients in NumPy
+            return self._train_numpy(layers, n, pull)
         X, a, r = self._tensor(self.X), torch.as_tensor(self.arms, device=self.device), self._tensor(self.rewards)
         params = list(self.model.parameters())
-        pull = self.width * self.l2_lambda / n
         # Adam (Kingma and Ba 2015) or plain gradient descent, written out: a few tensor ops per
         # step, and no torch.optim (whose first use imports the compiler stack, seconds on a laptop).
         m1 = [torch.zeros_like(p) for p in params]
@@ -398,6 +443,30 @@ class _NeuralBandit(_Ranker):
                 denom = torch._foreach_sqrt(torch._foreach_div(m2, 1 - beta2 ** step))
                 torch._foreach_add_(denom, eps)
                 torch._foreach_addcdiv_(params, m1, denom, value=-self.lr / (1 - beta1 ** step))
+        self._version += 1
+        self._after_train()
+        return self
+
+    def _train_numpy(self, layers: list[np.ndarray], n: int, pull: float) -> _NeuralBandit:
+        """``train`` for a CPU float64 MLP: the same mini-batches and Adam (or SGD) steps, gradients in
+        closed form (``_mlp_loss_gradients``), weights updated in place through their NumPy views.
+        A tiny network spends most of a torch step in per-call overhead; tests check both paths agree."""
+        theta0 = [t.numpy() for t in self.theta0]
+        m1 = [np.zeros_like(p) for p in layers]
+        m2 = [np.zeros_like(p) for p in layers]
+        for step in range(1, self.train_steps + 1):
+            if n > self.batch_size:
+                idx = self.rng.choice(n, self.batch_size, replace=False)
+                xb, ab, rb = self.X[idx], self.arms[idx], self.rewards[idx]
+            else:
+                xb, ab, rb = self.X, self.arms, self.rewards
+            grads = _mlp_loss_gradients(layers, xb, ab, rb)
+            grads = [g + pull * (p - p0) for g, p, p0 in zip(grads, layers, theta0)]
+            if self.optimizer == "sgd":
+                for p, g in zip(layers, grads):
+                    p -= self.lr * g
+                continue
+            _adam_step(layers, grads, m1, m2, step, self.lr)
         self._version += 1
         self._after_train()
         return self
@@ -492,6 +561,8 @@ class NeuralLinear(_NeuralBandit):
         h = self.model.n_hidden
         self.A_inv = np.broadcast_to(np.eye(h) / self.l2_lambda, (self.n_arms, h, h)).copy()
         self.b = np.zeros((self.n_arms, h))
+        self._chol = np.zeros_like(self.A_inv)          # Cholesky factors of A_inv, per arm ...
+        self._stale = np.ones(self.n_arms, dtype=bool)  # ... recomputed only where the posterior changed
 
     def features(self, contexts: Any) -> np.ndarray:
         """``phi(x)``: the last hidden layer, ``(n, h)``."""
@@ -510,8 +581,10 @@ class NeuralLinear(_NeuralBandit):
     def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
         phi = self.features(x)[0]
         self.A_inv[arm], self.b[arm] = neural_linear_update(self.A_inv[arm], self.b[arm], phi, reward)
+        self._stale[arm] = True
 
     def _after_train(self) -> None:
+        self._stale[:] = True
         Phi = self.features(self.X)
         h = Phi.shape[1]
         for k in range(self.n_arms):
@@ -521,17 +594,24 @@ class NeuralLinear(_NeuralBandit):
 
     def sample_theta(self, n: int = 1) -> np.ndarray:
         """``n`` posterior draws of every arm's weights, ``(n, n_arms, h)`` (Cholesky of ``A^{-1}``, as LinTS)."""
-        L = np.linalg.cholesky(self.A_inv)
+        if self._stale.any():
+            self._chol[self._stale] = np.linalg.cholesky(self.A_inv[self._stale])
+            self._stale[:] = False
         z = self.rng.standard_normal((n, self.n_arms, self.A_inv.shape[1]))
-        return self.theta[None] + self.v * np.einsum("kij,nkj->nki", L, z)
+        return self.theta[None] + self.v * (self._chol @ z.transpose(1, 2, 0)).transpose(2, 0, 1)
 
     def predict_expectations(self, contexts: Any) -> np.ndarray:
         """One Thompson draw per context: ``phi(x)^T theta~_a``, ``(n, n_arms)``."""
         Phi = self.features(contexts)
-        return np.einsum("nd,nkd->nk", Phi, self.sample_theta(len(Phi)))
+        return (self.sample_theta(len(Phi)) @ Phi[:, :, None])[:, :, 0]
 
     def _posterior(self) -> dict[str, np.ndarray]:
         return {"A_inv": self.A_inv, "b": self.b}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> NeuralLinear:
+        super().load_state_dict(state)
+        self._stale = np.ones(self.n_arms, dtype=bool)
+        return self
 
     def warm_start(self, arms: Any, rewards: Any, contexts: Any, steps: int | None = None) -> NeuralLinear:
         """Add a logged batch to the buffer at once, train ``steps`` steps (default ``train_steps``), and
@@ -604,8 +684,12 @@ class _GradientBandit(_NeuralBandit):
     def _observe(self, arm: int, reward: float, x: np.ndarray) -> None:
         g = self.gradients(x)[0, arm]
         if self.z == "exact":
+            if not (self.Z_inv.flags.c_contiguous and self.Z_inv.flags.writeable and self.Z_inv.dtype == np.float64):
+                self.Z_inv = np.array(self.Z_inv, dtype=np.float64, order="C")
             Zg = self.Z_inv @ g
-            self.Z_inv -= np.outer(Zg, Zg) / (1.0 + g @ Zg)  # Sherman-Morrison
+            # Sherman-Morrison, Z^-1 -= Zg Zg^T / (1 + g^T Zg), in place by BLAS's rank-one dger (Z^-1 is
+            # symmetric, so its transpose, a Fortran-ordered view of the same memory, takes the update)
+            _dger(-1.0 / (1.0 + g @ Zg), Zg, Zg, a=self.Z_inv.T, overwrite_a=True)
         else:
             self.Z_diag += g * g
 
@@ -613,8 +697,8 @@ class _GradientBandit(_NeuralBandit):
         """``(f, s2)``: network scores and ``g^T Z^{-1} g / m``, each ``(n, n_arms)``."""
         X = self._contexts(contexts)
         G = self.gradients(X)
-        if self.z == "exact":
-            s2 = np.einsum("nkp,nkp->nk", G @ self.Z_inv, G)
+        if self.z == "exact":   # one matrix product for all contexts and arms
+            s2 = ((G.reshape(-1, G.shape[2]) @ self.Z_inv).reshape(G.shape) * G).sum(axis=2)
         else:
             s2 = (G * G / self.Z_diag).sum(axis=2)
         return self.network_scores(X), np.maximum(s2, 0.0)
@@ -671,6 +755,28 @@ def neural_linear_update(A_inv: np.ndarray, b: np.ndarray, phi: np.ndarray,
 def neural_ucb_bonus(g: np.ndarray, Z_inv: np.ndarray, m: int, gamma: float) -> float:
     """Reference: NeuralUCB's exploration bonus ``gamma sqrt(g^T Z^{-1} g / m)`` (equation NUCB)."""
     return float(gamma * np.sqrt(g @ Z_inv @ g / m))
+
+
+def stale_width_ratio(policy: "_GradientBandit", probes: Any) -> np.ndarray:
+    """Reference diagnostic: how much wider the bonus is with the policy's own ``Z`` than with ``Z`` rebuilt now.
+
+    ``Z`` (equation Z) sums each event's gradient at the parameters *of that time*.  Rebuilt at the current
+    parameters, ``Z_now = lambda I + sum_s g_{a_s}(x_s) g_{a_s}(x_s)^T / m`` (only the chosen arm's gradient of each
+    stored event).  Returns, per arm, the mean width ``sqrt(g^T Z^{-1} g / m)`` over ``probes`` with the policy's
+    ``Z`` divided by the same mean with ``Z_now``: ``(n_arms,)``, above 1 where the stale ``Z`` is too wide.
+    The policy is not changed (``gamma`` cancels in the ratio).
+    """
+    X = _check_contexts(probes, policy.n_features)
+    G = policy.gradients(policy.X)[np.arange(len(policy.arms)), policy.arms] if len(policy.arms) else \
+        np.zeros((0, policy.n_params))                                         # (t, P), already / sqrt(m)
+    Gp = policy.gradients(X)                                                   # (n, K, P)
+    if policy.z == "exact":
+        Z_now_inv = np.linalg.inv(policy.l2_lambda * np.eye(policy.n_params) + G.T @ G)
+        fresh = ((Gp.reshape(-1, Gp.shape[2]) @ Z_now_inv).reshape(Gp.shape) * Gp).sum(axis=2)
+    else:
+        fresh = (Gp * Gp / (policy.l2_lambda + (G * G).sum(0))).sum(axis=2)
+    stale = policy.variance(X)[1]
+    return np.sqrt(np.maximum(stale, 0.0)).mean(0) / np.sqrt(np.maximum(fresh, 0.0)).mean(0)
 
 
 # ----------------------------------------------------------------------------- time-varying tastes
@@ -837,6 +943,8 @@ class HyperBandit(_Deterministic):
     constant: the same low-rank bandit without time (an ablation).
     """
 
+    numpy_training = True  # on the CPU, train with the closed-form gradient (False: torch autograd, for tests)
+
     def __init__(self, n_arms: int, n_features: int, item_features: Any, user_columns: Sequence[int],
                  time_columns: Sequence[int], rank: int = 4, hidden: int = 32, alpha: float = 0.5,
                  l2_lambda: float = 1.0, lr: float = 0.01, train_every: int = 100, train_steps: int = 30,
@@ -998,7 +1106,9 @@ class HyperBandit(_Deterministic):
         n = len(self.rewards)
         if n == 0:
             return self
-        if self.train_steps:
+        if self.train_steps and self.device.type == "cpu" and self.numpy_training:
+            self._train_numpy(n)
+        elif self.train_steps:
             tau, xu = self._split(self.X)
             Y = torch.as_tensor(self.Y, device=self.device, dtype=torch.float64)
             a = torch.as_tensor(self.arms, device=self.device)
@@ -1032,6 +1142,37 @@ class HyperBandit(_Deterministic):
         self.A_inv = np.linalg.inv(A)
         self.b = onehot.T @ (resid[:, None] * z)
         return self
+
+    def _train_numpy(self, n: int) -> None:
+        """``train``'s Adam steps on the CPU with the loss gradient in closed form (same batches, same updates).
+
+        ``pred = z^T w`` with ``z = U^T x_u``, ``w = V^T y_a``: ``dU = x_u (delta w)^T``, ``dV = y_a (delta z)^T``,
+        then backpropagation through the hypernetwork's two layers.  Tests check it against autograd.
+        """
+        tau = self.X[:, self.time_columns] if self.use_time else np.ones((n, 1))
+        xu = np.column_stack([self.X[:, self.user_columns], np.ones(n)])
+        params = self._numpy_weights()          # NumPy views of the weights: updated in place
+        W1, c1, W2, c2 = params
+        m1 = [np.zeros_like(p) for p in params]
+        m2 = [np.zeros_like(p) for p in params]
+        cut, r = self.net.d_user * self.rank, self.rank
+        for step in range(1, self.train_steps + 1):
+            idx = self.rng.choice(n, min(n, self.batch_size), replace=False)
+            tb, xb, yb, rb = tau[idx], xu[idx], self.Y[self.arms[idx]], self.rewards[idx]
+            pre = tb @ W1.T + c1
+            h = np.maximum(pre, 0.0)
+            out = h @ W2.T + c2
+            B = len(idx)
+            U, V = out[:, :cut].reshape(B, -1, r), out[:, cut:].reshape(B, -1, r)
+            z, w = (xb[:, None, :] @ U)[:, 0], (yb[:, None, :] @ V)[:, 0]
+            delta = ((z * w).sum(1) - rb) / B
+            dU = xb[:, :, None] * (delta[:, None] * w)[:, None, :]
+            dV = yb[:, :, None] * (delta[:, None] * z)[:, None, :]
+            dout = np.concatenate([dU.reshape(B, -1), dV.reshape(B, -1)], axis=1)
+            dh = (dout @ W2) * (pre > 0)
+            _adam_step(params, [dh.T @ tb, dh.sum(0), dout.T @ h, dout.sum(0)], m1, m2, step, self.lr)
+        self._version += 1
+        self._np_weights = (self._version, params)
 
     # --- state
     def state_dict(self) -> dict[str, Any]:

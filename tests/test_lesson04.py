@@ -14,17 +14,26 @@ def test_bonus_at_probes_shrinks_within_a_period_jumps_at_retrains(r):
     assert r["noise.size"] == 1.0
     assert r["ucb.bonus_shrink_within_period"] < 0.95         # "shrinks where data arrives"
     assert r["ucb.bonus_jump_at_retrain"] > 1.1               # "each retrain pushes it up"
-    # "arm 0, pulled rarely, keeps a clearly wider bonus than the ring arms, which collected many pulls"
-    assert r["ucb.bonus_end_arm0"] > 1.2 * r["ucb.bonus_end_ring"]
+    # "arm 0, pulled rarely, keeps a wider bonus than the ring arms (wider on every seed), which collected
+    # several times as many pulls each"
+    assert r["ucb.bonus_end_arm0"] > 1.1 * r["ucb.bonus_end_ring"]
+    assert r["ucb.arm0_over_ring_min"] > 1.0
     assert r["ucb.pulls_arm0"] < 0.5 * r["ucb.pulls_ring_min"]
-    # "stays wide, far above sigma"; stale Z wider than Z rebuilt from current gradients
+    # "stays wide, far above sigma"
     assert r["ucb.bonus_end_ring"] > 3 * r["noise.size"]
-    assert r["ucb.stale_over_fresh"] > 1.3
+
+
+def test_exercise2_stale_z_is_too_wide(r):
+    # "Every ratio is above 1": section 2's NeuralUCB explores with a wider width than Z rebuilt now
+    assert r["ucb.stale_over_fresh_min"] > 1.0
+    assert r["ucb.stale_over_fresh"] == pytest.approx(1.89, abs=0.25)
 
 
 def test_noise_explores_by_score_gaps(r):
     assert r["noise.off_share_first_quarter"] > 3 * r["noise.off_share_last_quarter"]
     assert r["ucb.off_share_first_quarter"] > 3 * r["ucb.off_share_last_quarter"]
+    # "NeuralUCB still leaves its favourite more often than the noise bandit in the last quarter"
+    assert r["ucb.off_share_last_quarter"] > r["noise.off_share_last_quarter"]
     # the share of steps with the two best scores within sigma falls alongside
     assert r["noise.close_share_first_quarter"] > 3 * r["noise.close_share_last_quarter"]
     assert r["noise.close_share_first_quarter"] >= r["noise.off_share_first_quarter"]
@@ -34,7 +43,7 @@ def test_gradients_and_linucb_equivalence(r):
     assert r["grad.max_err_loop"] < 1e-12
     assert r["grad.max_err_closed_form"] < 1e-12
     assert r["equiv.linucb_max_gap"] < 1e-6
-    assert r["nl.exercise_vs_library"] < 1e-9
+    assert r["nl.rank_one_vs_library"] < 1e-9
 
 
 def test_wheel_gets_harder_as_delta_grows(r):
@@ -52,7 +61,7 @@ def test_wheel_linear_does_not_fail_in_short_runs(r):
     for d in (0.5, 0.9):   # "first or close behind the best at the two smaller radii"
         ranked = sorted(WHEEL, key=lambda n: r[f"wheel.{n}.{d}"])
         assert ranked.index("LinUCB") <= 1, (d, ranked)
-    assert r["wheel.LinUCB.0.5"] == pytest.approx(0.187, abs=0.03)
+    assert r["wheel.LinUCB.0.5"] == pytest.approx(0.125, abs=0.03)
     for name in WHEEL:   # at delta = 0.99 no policy is clearly better than uniform
         assert 0.8 < r[f"wheel.{name}.0.99"] < 1.3, name
 

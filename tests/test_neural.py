@@ -7,7 +7,7 @@ import torch
 from course_lib.contextual import LinTS, LinUCB
 from course_lib.neural import (MLP, NeuralLinear, NeuralTS, NeuralUCB, NoiseBandit, UniformPolicy,
                                default_device, gradient_features, gradient_features_loop, mlp_gradients,
-                               neural_linear_update, neural_ucb_bonus)
+                               neural_linear_update, neural_ucb_bonus, stale_width_ratio)
 from course_lib.notebook.checks import lesson04 as checks
 from course_lib.protocols import ContextualBandit, load_state, save_state
 from course_lib.sim.wheel import (classification_stream, load_classification, run_bandit, wheel_expected,
@@ -276,29 +276,69 @@ def test_exercise_references():
 
 def test_checkers_accept_the_references(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
-    assert checks.check_neural_linear_update(neural_linear_update).passed
+    assert checks.check_stale_width_ratio(stale_width_ratio).passed
     assert checks.check_neural_ucb_bonus(neural_ucb_bonus).passed
+
+
+def _rebuilt_width_ratio(p, probes, G, *, power=0.5, lam=None):
+    lam = p.l2_lambda if lam is None else lam
+    Gp = p.gradients(probes)
+    fresh = np.einsum("nkp,pq,nkq->nk", Gp, np.linalg.inv(lam * np.eye(p.n_params) + G.T @ G), Gp)
+    return (p.variance(probes)[1] ** power).mean(0) / (fresh ** power).mean(0)
+
+
+def _played(p):
+    return p.gradients(p.X)[np.arange(len(p.arms)), p.arms]
+
+
+def test_stale_width_reference_is_independent_of_the_checker():
+    """The reference against a by-hand rebuild (per-arm loops, no einsum), and the stale Z is too wide after retrains."""
+    p, probes = checks._stale_case(0)
+    G = np.array([p.gradients(x)[0, a] for x, a in zip(p.X, p.arms)])
+    Z_now = p.l2_lambda * np.eye(p.n_params) + sum(np.outer(g, g) for g in G)
+    want = []
+    for a in range(p.n_arms):
+        fresh = [np.sqrt(g @ np.linalg.solve(Z_now, g)) for g in p.gradients(probes)[:, a]]
+        stale = [np.sqrt(g @ p.Z_inv @ g) for g in p.gradients(probes)[:, a]]
+        want.append(np.mean(stale) / np.mean(fresh))
+    got = stale_width_ratio(p, probes)
+    assert np.allclose(got, want, rtol=1e-9)
+    assert (got > 1.05).all()
+    # no retrain since the last event: the policy's Z is the rebuilt one, the ratio is 1
+    q = NeuralUCB(3, 2, hidden=(6,), train_every=1000, seed=0, **CPU).partial_fit(p.arms, p.rewards, p.X)
+    assert np.allclose(stale_width_ratio(q, probes), 1.0, atol=1e-9)
+    d = NeuralUCB(3, 2, hidden=(6,), train_every=1000, seed=0, z="diag", **CPU).partial_fit(p.arms, p.rewards, p.X)
+    assert np.allclose(stale_width_ratio(d, probes), 1.0, atol=1e-9)
 
 
 def test_checkers_reject_plausible_mistakes(monkeypatch):
     monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "notebooks")
 
-    def with_inverse(A_inv, b, phi, r):
-        return np.linalg.inv(np.linalg.inv(A_inv) + np.outer(phi, phi)), b + r * phi
+    def every_arm(p, probes):
+        return _rebuilt_width_ratio(p, probes, p.gradients(p.X).reshape(-1, p.n_params))
 
-    def in_place(A_inv, b, phi, r):
-        Ap = A_inv @ phi
-        A_inv -= np.outer(Ap, Ap) / (1 + phi @ Ap)
-        b += r * phi
-        return A_inv, b
+    def variances(p, probes):
+        return _rebuilt_width_ratio(p, probes, _played(p), power=1.0)
 
-    def plus_sign(A_inv, b, phi, r):
-        Ap = A_inv @ phi
-        return A_inv + np.outer(Ap, Ap) / (1 + phi @ Ap), b + r * phi
+    def no_lambda(p, probes):   # Z = sum g g^T alone: singular with fewer events than parameters
+        return _rebuilt_width_ratio(p, probes, _played(p), lam=0.0)
 
-    for wrong, hint in ((with_inverse, "Sherman-Morrison"), (in_place, "in place"), (plus_sign, "minus sign")):
-        res = checks.check_neural_linear_update(wrong)
-        assert res.status == "failed" and hint in res.message
+    def upside_down(p, probes):
+        return 1.0 / _rebuilt_width_ratio(p, probes, _played(p))
+
+    def overwrites_policy(p, probes):
+        stale = np.sqrt(p.variance(probes)[1]).mean(0)
+        G = _played(p)
+        p.Z_inv[:] = np.linalg.inv(p.l2_lambda * np.eye(p.n_params) + G.T @ G)
+        return stale / np.sqrt(p.variance(probes)[1]).mean(0)
+
+    for wrong, hint in ((every_arm, "arm played"), (variances, "not the variances"), (no_lambda, "lambda I"),
+                        (upside_down, "upside down"), (overwrites_policy, "changed the policy")):
+        res = checks.check_stale_width_ratio(wrong)
+        assert res.status == "failed" and hint in res.message, (wrong.__name__, res.message)
+        assert res.use is stale_width_ratio
+    unsolved = checks.check_stale_width_ratio(lambda *a: (_ for _ in ()).throw(NotImplementedError()))
+    assert unsolved.status == "unsolved" and unsolved.use is stale_width_ratio
 
     def no_m(g, Z_inv, m, gamma):
         return gamma * np.sqrt(g @ Z_inv @ g)
@@ -310,6 +350,12 @@ def test_checkers_reject_plausible_mistakes(monkeypatch):
         res = checks.check_neural_ucb_bonus(wrong)
         assert res.status == "failed" and hint in res.message
     assert checks.check_neural_ucb_bonus(lambda *a: (_ for _ in ()).throw(NotImplementedError())).status == "unsolved"
+
+
+def test_solution_variant_raises_on_a_wrong_diagnostic(monkeypatch):
+    monkeypatch.setenv("COURSE_NOTEBOOK_VARIANT", "solutions")
+    with pytest.raises(AssertionError, match="upside down"):
+        checks.check_stale_width_ratio(lambda p, probes: 1.0 / stale_width_ratio(p, probes))
 
 
 def test_numpy_forward_equals_torch_forward():
@@ -482,3 +528,36 @@ def test_neural_linear_warm_start_trains_once_and_recomputes_the_posterior():
     Phi = p.features(X)
     A = np.eye(4) + Phi[arms == 1].T @ Phi[arms == 1]
     np.testing.assert_allclose(np.linalg.inv(p.A_inv[1]), A, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------- closed-form training (speed)
+
+
+@pytest.mark.parametrize("hidden,optimizer", [((7,), "adam"), ((6, 5), "adam"), ((7,), "sgd"), ((), "adam")])
+def test_numpy_training_equals_torch_autograd(hidden, optimizer):
+    """The closed-form NumPy training path takes the same mini-batches and steps as the torch autograd one."""
+    X, arms, r = linear_data(300, 4, 3)
+    fast, slow = (NoiseBandit(3, 4, hidden=hidden, train_every=100, train_steps=30, optimizer=optimizer, lr=0.01,
+                              **CPU) for _ in range(2))
+    slow.numpy_training = False
+    fast.partial_fit(arms, r, X)
+    slow.partial_fit(arms, r, X)
+    for a, b in zip(fast.model.parameters(), slow.model.parameters()):
+        assert np.allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-12)
+    assert fast.rng.random() == slow.rng.random()   # the same random draws were consumed
+
+
+@pytest.mark.parametrize("use_time", [True, False])
+def test_hyperbandit_numpy_training_equals_torch_autograd(use_time):
+    rng = np.random.default_rng(0)
+    K, d = 6, 9
+    Y, X = rng.standard_normal((K, 3)), rng.standard_normal((500, d))
+    arms, r = rng.integers(0, K, 500), rng.random(500)
+    fast, slow = (HyperBandit(K, d, Y, [0, 1, 2], [3, 4, 5, 6, 7, 8], train_every=100, train_steps=15,
+                              batch_size=64, use_time=use_time, device="cpu") for _ in range(2))
+    slow.numpy_training = False
+    fast.partial_fit(arms, r, X)
+    slow.partial_fit(arms, r, X)
+    for a, b in zip(fast.net.parameters(), slow.net.parameters()):
+        assert np.allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-12)
+    assert np.allclose(fast.predict_expectations(X[:20]), slow.predict_expectations(X[:20]), atol=1e-10)

@@ -1,58 +1,17 @@
-"""Exercise checkers of lesson 04 (neural bandits): the NeuralLinear posterior update and
-NeuralUCB's exploration bonus.  References live in ``course_lib.neural``."""
+"""Exercise checkers of lesson 04 (neural bandits): NeuralUCB's exploration bonus (the warm-up) and a
+diagnostic of a stale confidence width.  References live in ``course_lib.neural``."""
 
 from __future__ import annotations
 
-from unittest import mock
-
 import numpy as np
 
-from course_lib.neural import neural_linear_update, neural_ucb_bonus
+from course_lib.neural import NeuralUCB, neural_ucb_bonus, stale_width_ratio
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
 
 def _spd_inverse(rng: np.random.Generator, h: int) -> np.ndarray:
     M = rng.standard_normal((h, h))
     return np.linalg.inv(M @ M.T + h * np.eye(h))
-
-
-def check_neural_linear_update(candidate) -> ExerciseResult:
-    """Exercise 2: ``candidate(A_inv, b, phi, reward) -> (A_inv_new, b_new)``, Sherman-Morrison, inputs untouched.
-
-    Compared with ``np.linalg.inv(A + phi phi^T)`` and ``b + r phi`` on random arms; ``np.linalg.inv``,
-    ``solve``, ``pinv``, ``lstsq`` and ``scipy.linalg.inv``/``solve`` are switched off while the candidate
-    runs (a rank-one update is asked for).
-    """
-
-    def check(f):
-        rng = np.random.default_rng(4)
-        for h, reward in ((2, 1.0), (5, 0.0), (8, -2.5)):
-            A_inv = _spd_inverse(rng, h)
-            b, phi = rng.standard_normal(h), rng.standard_normal(h)
-            A_in, b_in, phi_in = A_inv.copy(), b.copy(), phi.copy()
-
-            def forbidden(*args, **kwargs):
-                raise AssertionError("use the Sherman-Morrison rank-one update, not an inverse, pseudo-inverse or solve "
-                                     "(an O(h^3) inverse at every event is what the update avoids)")
-
-            import scipy.linalg
-            with mock.patch.object(np.linalg, "inv", forbidden), mock.patch.object(np.linalg, "solve", forbidden), \
-                    mock.patch.object(np.linalg, "pinv", forbidden), mock.patch.object(np.linalg, "lstsq", forbidden), \
-                    mock.patch.object(scipy.linalg, "inv", forbidden), mock.patch.object(scipy.linalg, "solve", forbidden):
-                out = f(A_in, b_in, phi_in, reward)
-            assert isinstance(out, tuple) and len(out) == 2, "return a pair (A_inv_new, b_new)"
-            A_new, b_new = (np.asarray(o) for o in out)
-            assert np.array_equal(A_in, A_inv) and np.array_equal(b_in, b), (
-                "your function changed A_inv or b in place; return new arrays (the caller may still need the old ones)")
-            assert A_new.shape == (h, h) and b_new.shape == (h,), (
-                f"expected shapes ({h}, {h}) and ({h},), got {A_new.shape} and {b_new.shape}")
-            want = np.linalg.inv(np.linalg.inv(A_inv) + np.outer(phi, phi))
-            assert np.allclose(b_new, b + reward * phi), "b_new should be b + reward * phi"
-            assert np.allclose(A_new, want, atol=1e-10), (
-                f"h={h}: A_inv_new is not (A + phi phi^T)^-1 (max error {np.abs(A_new - want).max():.2e}); "
-                "check the minus sign and the denominator 1 + phi^T A^-1 phi")
-
-    return run_check("neural_linear_update", candidate, neural_linear_update, check)
 
 
 def check_neural_ucb_bonus(candidate) -> ExerciseResult:
@@ -80,3 +39,82 @@ def check_neural_ucb_bonus(candidate) -> ExerciseResult:
                 f"P={P}, m={m}, gamma={gamma}: expected {want:.6f}, got {got:.6f}")
 
     return run_check("neural_ucb_bonus", candidate, neural_ucb_bonus, check)
+
+
+def _stale_case(seed: int = 0, n_events: int = 30):
+    """A small NeuralUCB with two retrains behind it (P = 39 parameters > 30 events: sum g g^T alone is singular)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n_events, 2))
+    arms = rng.integers(0, 3, n_events)
+    rewards = np.where(arms == (X[:, 0] > 0).astype(int), 3.0, 0.5) + 0.1 * rng.standard_normal(n_events)
+    p = NeuralUCB(3, 2, gamma=1.0, hidden=(6,), train_every=12, train_steps=15, lr=0.1, seed=seed, device="cpu")
+    p.partial_fit(arms, rewards, X)
+    return p, rng.uniform(-1, 1, (25, 2))
+
+
+def _ratio(policy, probes, G, *, power: float = 0.5, per_probe: bool = False, inverse=np.linalg.inv) -> np.ndarray:
+    """Variants of the ratio for the checker's hints (``G``: the gradients that go into the rebuilt Z)."""
+    Gp = policy.gradients(probes)
+    fresh = np.einsum("nkp,pq,nkq->nk", Gp, inverse(policy.l2_lambda * np.eye(policy.n_params) + G.T @ G), Gp)
+    stale = policy.variance(probes)[1]
+    if per_probe:
+        return (stale ** power / fresh ** power).mean(0)
+    return (stale ** power).mean(0) / (fresh ** power).mean(0)
+
+
+def check_stale_width_ratio(candidate) -> ExerciseResult:
+    """Exercise 2: ``candidate(policy, probes) -> (n_arms,)`` mean stale width / mean width with Z rebuilt now.
+
+    Compared with ``course_lib.neural.stale_width_ratio`` on two small NeuralUCBs; the policy must be left
+    unchanged; the usual slips (every arm's gradient in Z, variances instead of widths, no lambda I, the ratio
+    upside down, the mean of per-probe ratios) get their own hint.
+    """
+
+    def check(f):
+        for seed in (0, 1):
+            p, probes = _stale_case(seed)
+            before = p.state_dict()
+            try:
+                got = f(p, probes.copy())
+            except np.linalg.LinAlgError:
+                raise AssertionError("the rebuilt Z is singular: Z starts at lambda I (policy.l2_lambda * np.eye("
+                                     "policy.n_params)) before the gradients are added, as in equation Z") from None
+            after = p.state_dict()
+            for k, v in before.items():
+                if k != "rng" and not np.array_equal(np.asarray(v), np.asarray(after[k])):
+                    raise AssertionError(f"your diagnostic changed the policy ({k}); work on copies, a diagnostic "
+                                         "must leave the policy as it found it")
+            got = np.asarray(got, dtype=float)
+            assert got.shape == (p.n_arms,), f"return one ratio per arm, shape ({p.n_arms},), got {got.shape}"
+            want = stale_width_ratio(p, probes)
+            if np.allclose(got, want, rtol=1e-6):
+                continue
+            G_all = p.gradients(p.X).reshape(-1, p.n_params)
+            G = p.gradients(p.X)[np.arange(len(p.arms)), p.arms]
+            hints = [
+                (_ratio(p, probes, G_all), "Z sums only the gradient of the arm played at each event "
+                 "(policy.arms), not every arm's gradient"),
+                (_ratio(p, probes, G, power=1.0), "compare widths, the square roots of g^T Z^-1 g / m, not the "
+                 "variances themselves"),
+                (1.0 / want, "the ratio is upside down: the stale width (the policy's Z) over the width with Z "
+                 "rebuilt now"),
+                (_ratio(p, probes, G, per_probe=True), "average the widths over the probes first, then divide the "
+                 "two means (a ratio of means, not a mean of ratios)"),
+                (_ratio(p, probes, G * np.sqrt(p.width)), "policy.gradients already returns g / sqrt(m): do not "
+                 "undo or repeat the 1/m"),
+                (_ratio(p, probes, G / np.sqrt(p.width)), "policy.gradients already returns g / sqrt(m): do not "
+                 "undo or repeat the 1/m"),
+            ]
+            for wrong, hint in hints:
+                if np.allclose(got, wrong, rtol=1e-6):
+                    raise AssertionError(hint)
+            Gp = p.gradients(probes)
+            no_lambda = np.einsum("nkp,pq,nkq->nk", Gp, np.linalg.pinv(G.T @ G), Gp)
+            if np.allclose(got, np.sqrt(p.variance(probes)[1]).mean(0) / np.sqrt(np.abs(no_lambda)).mean(0), rtol=1e-6):
+                raise AssertionError("Z starts at lambda I (policy.l2_lambda * np.eye(policy.n_params)) before the "
+                                     "gradients are added, as in equation Z")
+            raise AssertionError(f"seed {seed}: expected ratios {np.round(want, 4).tolist()}, got "
+                                 f"{np.round(got, 4).tolist()}; rebuild Z = lambda I + sum over stored events of "
+                                 "g g^T (the played arm's gradient at the current parameters)")
+
+    return run_check("stale_width_ratio", candidate, stale_width_ratio, check)

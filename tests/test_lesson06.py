@@ -7,6 +7,7 @@ checks it against that form; elsewhere it checks the relations the prose states.
 
 import math
 
+import numpy as np
 import pytest
 
 NAME = "06_off_policy_evaluation"
@@ -253,9 +254,9 @@ def test_ranking_metrics_order_rankers(r):
         assert abs(v["reward_model"] - v["oracle"]) < 0.05 * v["oracle"], m
     assert r["rank.oracle.ndcg5"] < 0.5                 # sampled relevance: far from 1
     # "the reward model beats the oracle" is noise: every paired interval contains 0
-    assert r["rank.paired_zero_inside"] == 5
-    assert r["rank.paired_decisions"] == ["no evidence"] * 5       # the exercise's verdict on every metric
-    diffs = [r[f"rank.paired.{m}"] for m in ("ndcg5", "map5", "hit5", "precision5", "recall5")]
+    assert r["rank.paired_zero_inside"] == 6
+    assert r["rank.paired_decisions"] == ["no evidence"] * 6       # the exercise's verdict on every metric of the table
+    diffs = [r[f"rank.paired.{m}"] for m in ("ndcg5", "map5", "mrr", "hit5", "precision5", "recall5")]
     assert all(lo <= 0 <= hi for _, lo, hi in diffs)
     assert any(d > 0 for d, _, _ in diffs)                        # the apparent win the prose explains
     for k in ("random", "popularity", "reward_model", "oracle"):
@@ -320,6 +321,11 @@ def test_poem_penalty_on_a_small_log_buys_an_honest_estimate_not_a_better_policy
     assert abs(s8 - t8) < 0.1 < s0 - t0         # lambda = 8: the training estimate is about the truth
     assert t8 < t0                              # ... and the policy is worse, nearer the logger
     assert r["truth.uniform"] < t8
+    # "five other random subsamples say the same": lambda = 0 overstates by a lot, lambda = 8 by about a tenth at most,
+    # and lambda = 8's policy is the worse one in every subsample
+    opt, truth = np.array(r["poem.slider.others_optimism"]), np.array(r["poem.slider.others_truth"])
+    assert opt.shape == (5, 2) and np.all(opt[:, 0] > 0.25) and np.all(np.abs(opt[:, 1]) < 0.12)
+    assert np.all(truth[:, 1] < truth[:, 0]) and np.all(truth > r["truth.uniform"])
 
 
 # ---------------------------------------------------------------- replaying a learning bandit

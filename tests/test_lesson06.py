@@ -341,5 +341,10 @@ def test_replayed_linucb_agrees_with_live_runs(r):
     # LinUCB learns: over 400 visits live runs beat the uniform logger by more than 3 standard errors
     assert r["replay_learning.live_mean"] > r["truth.uniform"] + 3 * r["replay_learning.live_se"]
     # the horizon: about K log events per replayed step (geometric gaps, T = 400: sd of the total ~ K sqrt(T))
+    # "mostly inside the live band, about as often as the live runs themselves; one replayed curve mostly outside"
+    inside, inside_live = np.array(r["replay_learning.inside_band"]), np.array(r["replay_learning.inside_band_live"])
+    assert len(inside) == 6 and len(inside_live) == 20
+    assert inside.mean() > inside_live.mean() - 0.1 and inside.mean() > 0.7
+    assert inside.min() < 0.5 and inside_live.min() < 0.5
     for n in r["replay_learning.n_read"]:
         assert abs(n - T * k) < 4 * k * math.sqrt(T)

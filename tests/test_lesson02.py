@@ -180,6 +180,8 @@ def test_explore_then_commit_sweep_is_u_shaped_and_the_median_hides_wrong_launch
     assert mean[-1] == pytest.approx(300 * 1.25)
     assert mean[0] > 3 * min(mean) and 20 <= r["etc.best_mean_m"] <= 60
     assert r["etc.median_m5"] < 0.1 * r["etc.mean_m5"]
+    # "its mean is higher than that of every longer test but the longest"
+    assert max(mean[1:-1]) < mean[0] < mean[-1]
 
 
 def test_theory_lengths_need_the_gap_and_explore_too_long_here(r):
@@ -188,6 +190,8 @@ def test_theory_lengths_need_the_gap_and_explore_too_long_here(r):
     assert r["etc.theory_m.clicks"] == math.ceil(25 * math.log(120)) == 120
     assert r["etc.theory_regret.sigma1"] == pytest.approx(341 * 1.25, rel=0.01)
     assert r["etc.theory_regret.clicks"] > 1.5 * r["etc.best_mean"]
+    # "almost three times the clicks' length"
+    assert 2.5 < r["etc.theory_m.sigma1"] / r["etc.theory_m.clicks"] < 3
 
 
 def test_tuned_etc_loses_more_than_tuned_ucb1_and_thompson_with_a_heavy_tail(r):
@@ -206,12 +210,16 @@ def test_tuned_etc_loses_more_than_tuned_ucb1_and_thompson_with_a_heavy_tail(r):
     assert 0.01 < stuck["ETC"] < 0.1 and stuck["Thompson"] == 0 and 0 < stuck["UCB1"] < 0.02
     assert worst["ETC"] > 8 * worst["Thompson"] and worst["UCB1"] > 8 * worst["Thompson"]
     assert worst["UCB1"] > 20 * median["UCB1"]
+    # tuned on the contest's own runs, UCB1 keeps the lowest mean on fresh runs, with the same heavy tail
+    assert r["ucb.tuned_fresh"] < 0.7 * mean["Thompson"] and r["ucb.tuned_fresh"] > 0.8 * r["ucb.tuned_regret"]
+    assert r["ucb.tuned_fresh_worst"] > 8 * worst["Thompson"]
 
 
 def test_batched_feedback_hurts_deterministic_ucb1_and_barely_thompson(r):
     d = {k.split(".", 1)[1]: v for k, v in r.items() if k.startswith("delay.")}
     # with frozen statistics UCB1 gives its first batches whole to promotions 0, 1, ... in index order
     assert d["UCB1.100"] == pytest.approx(100 * 1.25, abs=3)
+    assert 0.95 <= d["ucb_at_cost_100"] <= 1          # "the same 125 clicks in almost every run"
     assert d["UCB1.1000"] == pytest.approx(1000 * (0.4 + 0.2)) and d["ucb_first_batches"] == pytest.approx(600)
     assert d["Thompson.1000"] == pytest.approx(1000 * 0.25, rel=0.03)   # a uniform first batch
     assert d["Thompson.100"] < 1.5 * d["Thompson.1"] and d["Thompson.100"] < 0.4 * d["UCB1.100"]

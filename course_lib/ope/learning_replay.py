@@ -103,7 +103,7 @@ def _distinct_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def replay_learning(policy, contexts, actions, rewards, n_steps: int | None = None,
                     chunk: int | None = None) -> LearningReplay:
-    """Replay a learning policy on a uniform log (Li et al. 2011, Algorithm 3): the lesson's replay equation
+    """Replay a learning policy on a uniform log (Li et al. 2011, the replay evaluator): the lesson's replay equation
     V_replay = (1/T) sum_{t <= T} r_{i_t}, where i_t is the t-th event whose logged action equals the policy's choice
     and the policy is updated (``policy.update(a, r, x)``) on kept events only.
 

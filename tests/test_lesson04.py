@@ -22,7 +22,7 @@ def test_bonus_at_probes_shrinks_within_a_period_jumps_at_retrains(r):
     # "stays wide, far above sigma"; "the tuned gamma is 30, and the width itself is below 1"
     assert r["ucb.bonus_end_ring"] > 3 * r["noise.size"]
     assert r["ucb.width_end_ring"] < 1.0
-    assert r["ucb.width_end_ring"] == pytest.approx(r["ucb.bonus_end_ring"] / 30.0)
+    assert r["ucb.width_end_ring"] == pytest.approx(r["ucb.bonus_end_ring"] / 30.0, rel=0.01)
 
 
 def test_exercise2_stale_z_is_wider_than_z_rebuilt_now(r):

@@ -763,7 +763,8 @@ def stale_width_ratio(policy: "_GradientBandit", probes: Any) -> np.ndarray:
     ``Z`` (equation Z) sums each event's gradient at the parameters *of that time*.  Rebuilt at the current
     parameters, ``Z_now = lambda I + sum_s g_{a_s}(x_s) g_{a_s}(x_s)^T / m`` (only the chosen arm's gradient of each
     stored event).  Returns, per arm, the mean width ``sqrt(g^T Z^{-1} g / m)`` over ``probes`` with the policy's
-    ``Z`` divided by the same mean with ``Z_now``: ``(n_arms,)``, above 1 where the stale ``Z`` is too wide.
+    ``Z`` divided by the same mean with ``Z_now``: ``(n_arms,)``, above 1 where the stale ``Z`` gives a wider width
+    than the same events at the current parameters.
     The policy is not changed (``gamma`` cancels in the ratio).
     """
     X = _check_contexts(probes, policy.n_features)

@@ -121,6 +121,9 @@ def test_adagrad_slows_when_the_drift_comes_late_and_sgd_does_not(r):
 
 def test_learning_before_predicting_looks_better_than_it_is(r):
     assert r["pv_demo.leaky"] < r["pv_demo.honest"] - 0.05
+    # constant rate: the leak does not fade along the stream ("as large in the last 500 events as in the first")
+    first, last = r["pv_demo.gap_first500"], r["pv_demo.gap_last500"]
+    assert first > 0.05 and last > 0.05 and abs(last - first) < 0.15 * first
 
 
 def test_rmsprop_recovers_like_adagrad_at_matched_noise_and_does_not_slow_down(r):
@@ -147,6 +150,24 @@ def test_rmsprop_recovers_like_adagrad_at_matched_noise_and_does_not_slow_down(r
     assert best["sgd"] > 1.2 * max(best["adagrad"], best["ftrl"], best["rmsprop"])
     close = [best["adagrad"], best["ftrl"], best["rmsprop"]]
     assert max(close) - min(close) < 0.0012                            # "within 0.001 nats of one another"
+    # paired on the same streams: consistent, but small ("under 3% of AdaGrad's cost"; SGD "over a third more")
+    assert r["drift_cost.streams_below_adagrad.rmsprop"] == 8 and r["drift_cost.streams_below_adagrad.ftrl"] == 0
+    assert -0.03 * best["adagrad"] < r["drift_cost.paired_vs_adagrad.rmsprop"] < 0
+    assert 0 < r["drift_cost.paired_vs_adagrad.ftrl"] < 0.03 * best["adagrad"]
+    assert r["drift_cost.paired_vs_adagrad.sgd"] > best["adagrad"] / 3
+    # the chosen RMSProp (rho = 0.9999, eta = 0.01) starts as AdaGrad at eta / sqrt(1 - rho) = AdaGrad's best rate
+    assert r["drift_cost.best_rate.rmsprop"] == pytest.approx(0.01) and r["drift_cost.best_rate.adagrad"] == 1
+    assert r["rmsprop.adagrad_equivalent_eta"] == pytest.approx(r["drift_cost.best_rate.adagrad"])
+    assert r["rmsprop.filled_at_flip"] == pytest.approx(0.63, abs=0.01)
+    # rho = 0.99 a little slower and noisier than rho = 0.999 at every rate that recovers (0.003, 0.01, 0.03)
+    for k in range(3):
+        assert r["rmsprop.recovery_median.rho0.99"][k] > r["rmsprop.recovery_median.rho0.999"][k]
+        assert r["rmsprop.steady_excess.rho0.99"][k] > r["rmsprop.steady_excess.rho0.999"][k]
+    # rho = 0.999 (settled accumulator) on AdaGrad's curve: eta 0.01 against AdaGrad's eta 1 (814 vs 777 events)
+    rec999, fl999 = r["rmsprop.recovery_median.rho0.999"][1], r["rmsprop.steady_excess.rho0.999"][1]
+    assert rec999 == pytest.approx(r["lr.recovery_median.adagrad"][2], rel=0.1)
+    assert fl999 == pytest.approx(r["lr.steady_excess.adagrad"][2], rel=0.15)
+    assert rec999 == pytest.approx(814, rel=0.05) and fl999 == pytest.approx(0.0062, abs=0.0003)
     # flat in the drift position, where AdaGrad slows
     rms = r["late_drift.recovery.rmsprop"]
     assert max(rms) < 1.1 * min(rms)

@@ -90,6 +90,10 @@ def test_the_chosen_cuped_covariate_cuts_most_and_the_leak_removes_the_lift(r):
     # the chosen one cuts most among pre-period candidates; the negative one helps too; account age barely
     assert cand["watch_time_last_month"][2] < cand["days_since_last_visit"][2] < 0.9 < 0.95 < cand["account_age_days"][2]
     assert cand["days_since_last_visit"][0] < 0
+    # account age: by far the largest covariance with Y (its units are days), the smallest rho^2
+    cov = {k: abs(r[f"cuped.cov.{k}"]) for k in cand}
+    assert cov["account_age_days"] > 5 * max(v for k, v in cov.items() if k != "account_age_days")
+    assert abs(cand["account_age_days"][0]) == min(abs(c[0]) for c in cand.values())
     rho_leak, _, sd_leak, mean_leak = cand["sessions_during_test"]
     assert rho_leak > cand["watch_time_last_month"][0]                    # correlates most with Y
     assert sd_leak < cand["watch_time_last_month"][2]                     # the narrowest distribution

@@ -71,6 +71,7 @@ from course_lib.bandits.tuning import (  # noqa: F401
     BDES,
     choose_from_sweep,
     choose_commit_length,
+    within_noise_of_best,
 )
 from course_lib.bandits.simulate import (  # noqa: F401
     BanditRun,
@@ -111,6 +112,7 @@ __all__ = [
     "BDES",
     "choose_from_sweep",
     "choose_commit_length",
+    "within_noise_of_best",
     "BanditRun",
     "mean_schedule",
     "simulate",

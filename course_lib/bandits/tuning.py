@@ -76,6 +76,16 @@ class BDES(_SampleMean):
         return self._one_hot(self.select())
 
 
+def within_noise_of_best(regrets, z: float = 2.0) -> np.ndarray:
+    """Which settings of a sweep are within noise of the best: ``regrets`` is (n, runs) final regret per run;
+    True where the mean exceeds the best mean by at most ``z`` standard errors of the difference of the two means."""
+    regrets = np.asarray(regrets, dtype=float)
+    mean = regrets.mean(axis=1)
+    var = regrets.var(axis=1, ddof=1) / regrets.shape[1]
+    best = int(np.argmin(mean))
+    return mean - mean[best] <= z * np.sqrt(var + var[best])
+
+
 def choose_from_sweep(values, regrets, z: float = 2.0) -> float:
     """Pick a knob from a sweep (lesson 03, exercise 1): the smallest value whose mean regret is within noise of the best.
 
@@ -87,11 +97,7 @@ def choose_from_sweep(values, regrets, z: float = 2.0) -> float:
     regrets = np.asarray(regrets, dtype=float)
     if values.ndim != 1 or regrets.ndim != 2 or regrets.shape[0] != len(values) or regrets.shape[1] < 2:
         raise ValueError(f"values must be (n,) and regrets (n, runs) with runs >= 2, got {values.shape} and {regrets.shape}")
-    mean = regrets.mean(axis=1)
-    var = regrets.var(axis=1, ddof=1) / regrets.shape[1]
-    best = int(np.argmin(mean))
-    close = mean - mean[best] <= z * np.sqrt(var + var[best])
-    return float(values[close].min())
+    return float(values[within_noise_of_best(regrets, z)].min())
 
 
 def choose_commit_length(ms, regrets, z: float = 2.0) -> int:
@@ -105,8 +111,5 @@ def choose_commit_length(ms, regrets, z: float = 2.0) -> int:
     regrets = np.asarray(regrets, dtype=float)
     if ms.ndim != 1 or regrets.ndim != 2 or regrets.shape[0] != len(ms) or regrets.shape[1] < 2:
         raise ValueError(f"ms must be (n,) and regrets (n, runs) with runs >= 2, got {ms.shape} and {regrets.shape}")
-    mean = regrets.mean(axis=1)
-    var = regrets.var(axis=1, ddof=1) / regrets.shape[1]
-    best = int(np.argmin(mean))
-    close = np.flatnonzero(mean - mean[best] <= z * np.sqrt(var + var[best]))
+    close = np.flatnonzero(within_noise_of_best(regrets, z))
     return int(ms[close[np.argmin(regrets[close].max(axis=1))]])

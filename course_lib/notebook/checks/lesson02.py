@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_lib.bandits import (SQRT2, choose_commit_length, discounted_ucb_update, epsilon_greedy_choice, etc_final_regret,
-                                etc_theory_m, thompson_beta_update, ucb1_batch_arms, ucb1_index)
+                                etc_theory_m, thompson_beta_update, ucb1_batch_arms, ucb1_index, within_noise_of_best)
 from course_lib.notebook.checks._guards import no_global_random
 from course_lib.notebook.exercises import ExerciseResult, run_check
 
@@ -149,9 +149,8 @@ def _check_commit(f) -> None:
                                  "is a guess, not a choice from the curve")
         j = int(np.flatnonzero(np.isclose(got, ms))[0])
         mean = regrets.mean(axis=1)
-        se = regrets.std(axis=1, ddof=1) / np.sqrt(regrets.shape[1])
         best = int(np.argmin(mean))
-        if mean[j] - mean[best] <= 2 * np.sqrt(se[j] ** 2 + se[best] ** 2):
+        if within_noise_of_best(regrets)[j]:
             continue
         if j == int(np.argmin(np.median(regrets, axis=1))):
             wrong = float(np.mean(regrets[j] > 2 * np.median(regrets[j])))

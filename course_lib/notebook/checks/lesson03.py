@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.bandits import choose_from_sweep
+from course_lib.bandits import choose_from_sweep, within_noise_of_best
 from course_lib.contextual import hybrid_linucb_score, sherman_morrison
 from course_lib.notebook.checks._guards import no_linalg_solvers
 from course_lib.notebook.exercises import ExerciseResult, run_check
@@ -119,9 +119,8 @@ def _check_choose_alpha(f) -> None:
             "(Li et al.'s 2.4, say) is a guess, not a choice from the curve")
         j = int(np.flatnonzero(np.isclose(got, values))[0])
         mean = regrets.mean(axis=1)
-        se = regrets.std(axis=1, ddof=1) / np.sqrt(regrets.shape[1])
         best = int(np.argmin(mean))
-        if mean[j] - mean[best] <= 2 * np.sqrt(se[j] ** 2 + se[best] ** 2):
+        if within_noise_of_best(regrets)[j]:
             continue
         if j == int(np.argmin(regrets[:, 0])) or j == int(np.argmin(regrets.min(axis=1))):
             raise AssertionError(f"alpha = {got:g} won one run but not on average ({mean[j]:.0f} against {mean[best]:.0f}): "
